@@ -18,7 +18,12 @@ pub trait World {
     type Event: Audit + Debug;
 
     /// Processes one event at `now`. New events go through `schedule`.
-    fn handle(&mut self, now: SimTime, event: Self::Event, schedule: &mut Scheduler<'_, Self::Event>);
+    fn handle(
+        &mut self,
+        now: SimTime,
+        event: Self::Event,
+        schedule: &mut Scheduler<'_, Self::Event>,
+    );
 }
 
 /// The handle a [`World`] schedules future events through.
@@ -186,7 +191,11 @@ impl<W: World> Engine<W> {
 
     /// Schedules an event from outside the run loop (setup, tests).
     pub fn schedule(&mut self, time: SimTime, event: W::Event) {
-        assert!(time >= self.now, "scheduling in the past: {time:?} < {:?}", self.now);
+        assert!(
+            time >= self.now,
+            "scheduling in the past: {time:?} < {:?}",
+            self.now
+        );
         self.queue.push(time, event);
     }
 
@@ -234,7 +243,10 @@ impl<W: World> Engine<W> {
     }
 
     fn step(&mut self, time: SimTime, event: W::Event) -> Result<(), RunError> {
-        debug_assert!(time >= self.now, "the queue returned an event from the past");
+        debug_assert!(
+            time >= self.now,
+            "the queue returned an event from the past"
+        );
         if time == self.now {
             self.events_at_now += 1;
             if self.events_at_now > self.limits.max_events_per_instant {
@@ -314,8 +326,20 @@ mod tests {
 
     fn ticking_engine() -> Engine<Ticks> {
         let mut engine = Engine::new(Ticks::default());
-        engine.schedule(SimTime(0), Ev::Tick { id: 1, period_ns: 3 });
-        engine.schedule(SimTime(0), Ev::Tick { id: 2, period_ns: 2 });
+        engine.schedule(
+            SimTime(0),
+            Ev::Tick {
+                id: 1,
+                period_ns: 3,
+            },
+        );
+        engine.schedule(
+            SimTime(0),
+            Ev::Tick {
+                id: 2,
+                period_ns: 2,
+            },
+        );
         engine
     }
 
@@ -343,7 +367,10 @@ mod tests {
         assert_eq!(engine.run(stop), Ok(StopReason::EventBudget));
         assert_eq!(engine.events_processed(), 4);
         let mut empty = Engine::new(Ticks::default());
-        assert_eq!(empty.run(StopAt::time(SimTime(10))), Ok(StopReason::Quiescent));
+        assert_eq!(
+            empty.run(StopAt::time(SimTime(10))),
+            Ok(StopReason::Quiescent)
+        );
     }
 
     #[test]
@@ -359,7 +386,13 @@ mod tests {
         assert_eq!(hash_a, hash_b);
         assert_eq!(crate::audit::first_divergence(&trace_a, &trace_b), None);
         let mut other = Engine::new(Ticks::default());
-        other.schedule(SimTime(0), Ev::Tick { id: 1, period_ns: 4 });
+        other.schedule(
+            SimTime(0),
+            Ev::Tick {
+                id: 1,
+                period_ns: 4,
+            },
+        );
         other.run(StopAt::time(SimTime(1000))).unwrap();
         assert_ne!(other.audit_hash(), hash_a);
     }
@@ -372,7 +405,9 @@ mod tests {
         });
         engine.schedule(SimTime(7), Ev::Spin);
         let err = engine.run(StopAt::time(SimTime(10))).unwrap_err();
-        let RunError::Livelock { time, last_event, .. } = &err;
+        let RunError::Livelock {
+            time, last_event, ..
+        } = &err;
         assert_eq!(*time, SimTime(7));
         assert_eq!(last_event, "Spin");
         assert!(err.to_string().contains("livelock at t=00:00:00.000"));
@@ -383,6 +418,9 @@ mod tests {
         let mut engine = ticking_engine();
         engine.capture_event(2);
         engine.run(StopAt::time(SimTime(10))).unwrap();
-        assert_eq!(engine.captured_event(), Some("Tick { id: 2, period_ns: 2 }"));
+        assert_eq!(
+            engine.captured_event(),
+            Some("Tick { id: 2, period_ns: 2 }")
+        );
     }
 }

@@ -26,7 +26,10 @@ use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
 /// Identifies a node for the whole run (including across restarts).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct NodeId(pub u32);
 
 /// Identifies one connection between two nodes; never reused within a run.

@@ -216,7 +216,10 @@ impl SimRng {
 
     /// A Pareto (type I) variate with minimum `scale` and tail index `shape`.
     pub fn pareto(&mut self, scale: f64, shape: f64) -> f64 {
-        assert!(scale > 0.0 && shape > 0.0, "pareto needs positive scale and shape");
+        assert!(
+            scale > 0.0 && shape > 0.0,
+            "pareto needs positive scale and shape"
+        );
         scale * exp(-ln(self.open_unit_f64()) / shape)
     }
 
@@ -340,7 +343,11 @@ mod tests {
         let got = [rng.next_u64(), rng.next_u64(), rng.next_u64()];
         assert_eq!(
             got,
-            [12578764544318200737, 17529487244874322312, 7886285670807131020]
+            [
+                12578764544318200737,
+                17529487244874322312,
+                7886285670807131020
+            ]
         );
     }
 
@@ -353,7 +360,14 @@ mod tests {
         let exponential: Vec<u64> = (0..3).map(|_| rng.exponential(1e6) as u64).collect();
         let normal: Vec<i64> = (0..3).map(|_| rng.normal(0.0, 1e6) as i64).collect();
         let below: Vec<u64> = (0..5).map(|_| rng.below(1000)).collect();
-        assert_eq!(words, [3648144886933658094, 10749058038522256855, 2262801821715863178]);
+        assert_eq!(
+            words,
+            [
+                3648144886933658094,
+                10749058038522256855,
+                2262801821715863178
+            ]
+        );
         assert_eq!(exponential, [3048743, 188011, 1523328]);
         assert_eq!(normal, [-578355, 655750, 1532906]);
         assert_eq!(below, [671, 899, 168, 714, 279]);
@@ -378,7 +392,10 @@ mod tests {
             assert!((ours - std_ln).abs() <= 4.0 * f64::EPSILON * std_ln.abs().max(1.0));
             let y = rng.normal(0.0, 50.0);
             let (ours, std_exp) = (exp(y), y.exp());
-            assert!((ours - std_exp).abs() <= 4.0 * f64::EPSILON * std_exp, "{y}");
+            assert!(
+                (ours - std_exp).abs() <= 4.0 * f64::EPSILON * std_exp,
+                "{y}"
+            );
         }
         assert_eq!(ln(1.0), 0.0);
         assert_eq!(exp(0.0), 1.0);

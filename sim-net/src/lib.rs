@@ -1,1 +1,25 @@
-//! sim-net
+//! sim-net: the fault-injecting simulated network that hosts sans-IO nodes (DESIGN §5).
+//!
+//! - [`link`]: latency distributions, jitter, loss (i.i.d., Gilbert–Elliott), duplication,
+//!   region matrix;
+//! - [`config`]: network-wide parameters (semantics, retransmission, dials) and per-node
+//!   counters;
+//! - [`network`]: the [`Network`] world: connections, delivery, node states, faults;
+//! - [`faults`]: fault schedules as data, churn/periodic processes, random fault generation;
+//! - [`topology`]: graph generators for who connects to whom;
+//! - `conn`, `routing`: connection table, link lookup and partitions (internal).
+
+pub mod config;
+mod conn;
+pub mod faults;
+pub mod link;
+pub mod network;
+mod routing;
+pub mod topology;
+
+pub use config::{DialParams, NetConfig, NodeNet, NodeStats, Semantics, StreamParams};
+pub use conn::Segment;
+pub use faults::{Fault, FaultSchedule, Outage, RandomFaultProfile, ScheduledFault};
+pub use link::{LatencyDist, LinkModel, LossModel, RegionMatrix};
+pub use network::{Discard, NetEvent, Network, Presence, Process, Recorder, StateChange};
+pub mod testkit;
