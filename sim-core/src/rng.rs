@@ -245,8 +245,9 @@ impl SimRng {
     }
 }
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2 split in a high part with trailing zero bits and the remainder (Cody–Waite).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LN2: f64 = std::f64::consts::LN_2;
 
 /// Natural logarithm from IEEE-754 basic operations only: the same bits on every platform.

@@ -197,7 +197,7 @@ impl fmt::Display for SimDuration {
                 return write!(f, "{whole}{name}");
             }
             // Three decimals exactly, when the remainder allows it.
-            if unit >= 1_000 && rem % (unit / 1_000) == 0 {
+            if unit >= 1_000 && rem.is_multiple_of(unit / 1_000) {
                 let millis = rem / (unit / 1_000);
                 let frac = format!("{millis:03}");
                 return write!(f, "{whole}.{}{name}", frac.trim_end_matches('0'));
