@@ -5,7 +5,8 @@
 //! - [`queue`]: pending events ordered by (time, sequence number);
 //! - [`engine`]: the run loop, stop conditions, livelock guard and audit hash;
 //! - [`audit`]: the audit hash and trace comparison used by determinism checks;
-//! - [`node`]: the sans-IO node API (inputs in, actions out through a context).
+//! - [`node`]: the sans-IO node API (inputs in, actions out through a context);
+//! - [`observe`]: what applications report (created, received, believed status) for the oracle.
 //!
 //! A run is a pure function of (code, inputs, seed): no wall clock, no OS randomness, no
 //! threads, no iteration over unordered maps.
@@ -13,6 +14,7 @@
 pub mod audit;
 pub mod engine;
 pub mod node;
+pub mod observe;
 pub mod queue;
 pub mod rng;
 pub mod time;
@@ -22,5 +24,6 @@ pub use engine::{Engine, RunError, Scheduler, StopAt, StopReason, World};
 pub use node::{
     Action, ConnId, Ctx, DialError, DisconnectReason, Input, Node, NodeId, Payload, TimerId,
 };
+pub use observe::{AppMessageId, AppObservation, BelievedStatus, DeliveryPath};
 pub use rng::{Ratio, SimRng};
 pub use time::{SimDuration, SimTime};
