@@ -8,12 +8,13 @@
 //! # Structure: a calendar queue (single-level timing wheel)
 //!
 //! Virtual time is cut into buckets of `2^bucket_shift` ns; an event's bucket number is
-//! `time >> bucket_shift`. The *cursor* is the bucket number being drained. Every pending
-//! event lives in exactly one of four places:
+//! `time >> bucket_shift`. The *cursor* is the bucket being drained: the bucket of the last
+//! popped event, so no push can land before it. Every pending event lives in exactly one of
+//! four places:
 //!
-//! - `current`: the events of the cursor bucket, sorted once (descending, so the next one is
-//!   popped off the end), plus `late`, a small binary heap for events pushed at or before the
-//!   cursor bucket after it was sorted. Popping takes the smaller head of the two.
+//! - `current`: the events of the cursor bucket, sorted once when the cursor reached it
+//!   (descending, so the next one is popped off the end), plus `late`, a small binary heap for
+//!   events pushed into the cursor bucket after that. Popping takes the smaller head.
 //! - `wheel`: `2^slot_bits` unsorted `Vec`s. Bucket `b` with `cursor < b < cursor + slots`
 //!   lives in slot `b mod slots`. The cursor's own slot is always empty.
 //! - `occupied`: a two-level bitmap of the non-empty slots, so finding the next non-empty
@@ -23,27 +24,36 @@
 //!   straight to the earliest overflow event instead of scanning empty buckets, so sparse
 //!   events hours or days apart cost no more than a heap.
 //!
-//! Invariants (checked by assertions): everything in `current`/`late` precedes everything in
-//! the wheel, which precedes everything in `overflow`; and whenever the queue is non-empty,
-//! `current`/`late` is non-empty. The second one is restored eagerly after each pop, which
-//! makes [`EventQueue::peek_time`] an O(1) look at two heads.
+//! The cursor moves only inside `pop`, to the bucket of the event about to be popped, so
+//! everything in `current`/`late` precedes everything in the wheel, which precedes everything
+//! in `overflow` (checked by assertions). Moving it eagerly to the next non-empty bucket would
+//! be simpler, but then every push landing between the last popped time and that bucket
+//! would have to go to `late`: one far event (a "stop at 1 h" timer) with nothing else
+//! pending turned the whole run into a binary heap, 3x slower. Instead [`EventQueue::peek_time`]
+//! reads a cached minimum, kept exact by every push and recomputed after every pop (a look
+//! at two heads, or once per bucket a scan of the next non-empty bucket).
 //!
-//! Slot `Vec`s keep their capacity once grown (they are swapped with `current` rather than
-//! freed), so a steady-state run allocates nothing.
+//! Memory: a slot's buffer becomes `current` when its bucket comes up (a swap, no copying);
+//! the drained buffer goes back to the slot only if small. So the wheel holds about the
+//! pending events (up to twice, from `Vec` growth) plus at most `slots * KEEP_SLOT_BYTES`,
+//! however many laps it runs. (Keeping every buffer instead made a dense run retain one
+//! bucket's worth of memory in every slot it had passed: 650 MB for 10^5 pending events.)
+//! The two heaps keep their peak capacity, as any `BinaryHeap` does.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::time::SimTime;
 
-/// Default bucket width as a power of two: 2^16 ns ≈ 65.5 µs.
+/// Default bucket width as a power of two: 2^20 ns ≈ 1.05 ms.
 ///
-/// Tuned with `benches/benches/engine.rs` (hold model, 10^3..10^6 pending events, mean
-/// increments 10 ms and 1 s): narrow enough that a bucket stays small at 10^6 pending, wide
-/// enough that the wheel is not mostly empty slots at 10^3.
+/// Tuned with `benches/benches/engine.rs` (hold model, 10^3..10^6 pending events, exponential
+/// increments with mean 10 ms and 1 s; 2^16..2^22 ns tried). Wider buckets cost a sort of more
+/// events per bucket, which stays cheap even at ~10^5 events; narrower ones need more slots
+/// for the same horizon, and a wheel that outgrows the CPU cache costs a miss per push.
 pub const DEFAULT_BUCKET_SHIFT: u32 = 20;
 
-/// Default number of wheel slots as a power of two: 2^16 slots.
+/// Default number of wheel slots as a power of two: 2^12 = 4096 slots (96 KiB of `Vec` headers).
 ///
 /// With [`DEFAULT_BUCKET_SHIFT`] the wheel spans 2^32 ns ≈ 4.3 s ahead of the cursor; later
 /// events wait in the overflow heap.
@@ -51,6 +61,10 @@ pub const DEFAULT_SLOT_BITS: u32 = 12;
 
 /// Largest accepted `slot_bits` (2^24 slots would already be 400 MiB of empty `Vec`s).
 const MAX_SLOT_BITS: u32 = 24;
+
+/// A drained slot keeps a buffer of at most this many bytes for its next lap; larger ones are
+/// freed. Caps the memory a wheel retains at `slots * KEEP_SLOT_BYTES` beyond what is pending.
+const KEEP_SLOT_BYTES: usize = 1024;
 
 /// A scheduled event as the queue stores it.
 struct Entry<E> {
@@ -60,10 +74,11 @@ struct Entry<E> {
 }
 
 impl<E> Entry<E> {
-    /// The total order the queue pops in; `seq` is unique, so no two keys are equal.
+    /// The total order the queue pops in: (time, seq) packed into one integer, which compares
+    /// exactly like the pair but without a branch. `seq` is unique, so no two keys are equal.
     #[inline]
-    fn key(&self) -> (SimTime, u64) {
-        (self.time, self.seq)
+    fn key(&self) -> u128 {
+        ((self.time.0 as u128) << 64) | self.seq as u128
     }
 }
 
@@ -161,6 +176,8 @@ pub struct EventQueue<E> {
     overflow: BinaryHeap<Reverse<Entry<E>>>,
     /// Number of pending events in all places.
     len: usize,
+    /// The time of the earliest pending event.
+    next_time: Option<SimTime>,
     next_seq: u64,
     last_popped: SimTime,
 }
@@ -201,6 +218,7 @@ impl<E> EventQueue<E> {
             occupied: Occupancy::new(slots),
             overflow: BinaryHeap::new(),
             len: 0,
+            next_time: None,
             next_seq: 0,
             last_popped: SimTime::ZERO,
         }
@@ -217,34 +235,25 @@ impl<E> EventQueue<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { time, seq, event };
-        if self.len == 0 {
-            // Nothing pending anywhere: move the cursor to this event's bucket (forwards or,
-            // harmlessly, backwards) and make it the whole current bucket.
-            debug_assert!(self.current.is_empty() && self.late.is_empty());
-            debug_assert!(self.wheel_len == 0 && self.overflow.is_empty());
-            self.cursor = self.bucket_of(time);
-            self.current.push(entry);
-        } else {
-            self.place(entry);
-        }
+        self.place(Entry { time, seq, event });
         self.len += 1;
+        self.next_time = Some(self.next_time.map_or(time, |next| next.min(time)));
         seq
     }
 
     /// Removes and returns the earliest event with its time and sequence number.
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
+        if self.len == 0 {
+            return None;
+        }
+        if self.current.is_empty() && self.late.is_empty() {
+            self.advance();
+        }
         let take_late = match (self.current.last(), self.late.peek()) {
-            (None, None) => {
-                assert_eq!(
-                    self.len, 0,
-                    "events pending but the current bucket is empty"
-                );
-                return None;
-            }
             (Some(sorted), Some(Reverse(late))) => late.key() < sorted.key(),
             (Some(_), None) => false,
             (None, Some(_)) => true,
+            (None, None) => unreachable!("advance() fills the current bucket"),
         };
         let entry = if take_late {
             self.late.pop().map(|Reverse(entry)| entry)
@@ -252,22 +261,16 @@ impl<E> EventQueue<E> {
             self.current.pop()
         }
         .expect("the chosen head exists");
+        debug_assert_eq!(Some(entry.time), self.next_time, "cached minimum is stale");
         self.len -= 1;
         self.last_popped = entry.time;
-        if self.current.is_empty() && self.late.is_empty() && self.len > 0 {
-            self.advance();
-        }
+        self.next_time = self.find_next_time();
         Some((entry.time, entry.seq, entry.event))
     }
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        match (self.current.last(), self.late.peek()) {
-            (Some(sorted), Some(Reverse(late))) => Some(sorted.time.min(late.time)),
-            (Some(sorted), None) => Some(sorted.time),
-            (None, Some(Reverse(late))) => Some(late.time),
-            (None, None) => None,
-        }
+        self.next_time
     }
 
     /// Number of pending events.
@@ -285,13 +288,14 @@ impl<E> EventQueue<E> {
         time.0 >> self.bucket_shift
     }
 
-    /// Puts an entry where it belongs while the current bucket is non-empty.
+    /// Puts a new entry where it belongs.
     #[inline]
     fn place(&mut self, entry: Entry<E>) {
         let bucket = self.bucket_of(entry.time);
+        // The cursor is the bucket of the last popped event (or earlier), and pushes are
+        // never earlier than that.
+        debug_assert!(bucket >= self.cursor, "push before the cursor bucket");
         if bucket <= self.cursor {
-            // At or before the bucket being drained (possible when the cursor has moved
-            // ahead of the last popped time): it precedes everything in the wheel.
             self.late.push(Reverse(entry));
         } else if bucket - self.cursor <= self.slot_mask {
             self.put_in_wheel(bucket, entry);
@@ -312,16 +316,38 @@ impl<E> EventQueue<E> {
         self.wheel_len += 1;
     }
 
-    /// Moves the cursor to the next non-empty bucket and makes it current. Called when the
-    /// current bucket has just run dry but events are pending.
+    /// The earliest pending time, recomputed after a pop.
+    fn find_next_time(&self) -> Option<SimTime> {
+        match (self.current.last(), self.late.peek()) {
+            (Some(sorted), Some(Reverse(late))) => Some(sorted.time.min(late.time)),
+            (Some(sorted), None) => Some(sorted.time),
+            (None, Some(Reverse(late))) => Some(late.time),
+            // The cursor bucket is drained: the earliest event is in the next non-empty
+            // bucket (unsorted, so scan it) or, with an empty wheel, at the overflow's head.
+            (None, None) if self.wheel_len > 0 => {
+                let slot = (self.next_occupied_bucket() & self.slot_mask) as usize;
+                self.wheel[slot].iter().map(|entry| entry.time).min()
+            }
+            (None, None) => self.overflow.peek().map(|Reverse(entry)| entry.time),
+        }
+    }
+
+    /// Moves the cursor to the next non-empty bucket and makes it current. Called by `pop`
+    /// when the cursor bucket is drained but events are pending.
     fn advance(&mut self) {
         assert!(self.current.is_empty() && self.late.is_empty() && self.len > 0);
         if self.wheel_len > 0 {
             let bucket = self.next_occupied_bucket();
             self.cursor = bucket;
             let slot = (bucket & self.slot_mask) as usize;
-            // Swap rather than take, so both vectors keep their capacity.
+            // The slot's buffer becomes the current bucket; the slot gets the drained one
+            // back, unless that is big: a dense stretch must not leave every slot it passed
+            // holding a large buffer for the next lap.
             std::mem::swap(&mut self.current, &mut self.wheel[slot]);
+            let spare = &mut self.wheel[slot];
+            if spare.capacity() * size_of::<Entry<E>>() > KEEP_SLOT_BYTES {
+                *spare = Vec::new();
+            }
             self.occupied.remove(slot);
             self.wheel_len -= self.current.len();
         } else {
@@ -334,7 +360,7 @@ impl<E> EventQueue<E> {
         }
         self.migrate_overflow();
         assert!(!self.current.is_empty(), "advanced to an empty bucket");
-        self.current.sort_unstable_by(|a, b| b.key().cmp(&a.key()));
+        self.current.sort_unstable_by_key(|e| Reverse(e.key()));
     }
 
     /// The bucket number of the first non-empty wheel slot after the cursor.
@@ -538,6 +564,31 @@ mod tests {
         }
         assert!(queue.is_empty());
         assert_eq!(queue.peek_time(), None);
+    }
+
+    /// A lone far event (a run's end timer) must not drag the cursor ahead of the events that
+    /// are pushed afterwards: they belong in the wheel, not in the `late` heap.
+    #[test]
+    fn far_event_does_not_move_the_cursor_ahead() {
+        let mut queue = EventQueue::new();
+        queue.push(SimTime(HOUR), 0);
+        let mut now = 0;
+        for i in 1..=10_000u64 {
+            queue.push(SimTime(now + i % 97 * MS), i);
+        }
+        for _ in 0..100_000 {
+            let (time, _, event) = queue.pop().expect("pending");
+            assert!(time.0 >= now && time.0 < HOUR, "popped {time:?} at {now}");
+            now = time.0;
+            assert!(
+                queue.late.len() <= 1_000,
+                "late heap grew to {}",
+                queue.late.len()
+            );
+            queue.push(SimTime(now + event % 89 * MS), event);
+        }
+        assert_eq!(queue.len(), 10_001);
+        assert_eq!(queue.overflow.len(), 1);
     }
 
     #[test]

@@ -293,6 +293,45 @@ impl Add for SimDuration {
     }
 }
 
+impl serde::Serialize for SimDuration {
+    /// Serialises as the human string, e.g. `"250ms"`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SimDuration {
+    /// Accepts a human string with an explicit unit (`"250ms"`, `"8h"`); bare numbers are
+    /// rejected because their unit would be a guess.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SimDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string with a unit, such as \"250ms\", \"1.5s\" or \"8h\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SimDuration, E> {
+                SimDuration::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SimTime {
+    /// An instant is written as the duration since the start of the run: `"90s"`, `"2h"`.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SimDuration::deserialize(deserializer).map(|d| SimTime(d.0))
+    }
+}
+
+impl serde::Serialize for SimTime {
+    /// Serialises as the duration since the start of the run.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.since_start().serialize(serializer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,44 +414,5 @@ mod tests {
             SimTime(5).saturating_duration_since(SimTime(9)),
             SimDuration::ZERO
         );
-    }
-}
-
-impl serde::Serialize for SimDuration {
-    /// Serialises as the human string, e.g. `"250ms"`.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SimDuration {
-    /// Accepts a human string with an explicit unit (`"250ms"`, `"8h"`); bare numbers are
-    /// rejected because their unit would be a guess.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = SimDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration string with a unit, such as \"250ms\", \"1.5s\" or \"8h\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SimDuration, E> {
-                SimDuration::parse(text).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SimTime {
-    /// An instant is written as the duration since the start of the run: `"90s"`, `"2h"`.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        SimDuration::deserialize(deserializer).map(|d| SimTime(d.0))
-    }
-}
-
-impl serde::Serialize for SimTime {
-    /// Serialises as the duration since the start of the run.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.since_start().serialize(serializer)
     }
 }
