@@ -7,7 +7,7 @@
 //! believe. [`FloodNode`] is a deliberately simple gossip: forward every new message to every
 //! connected peer, keep a bounded seen cache, ping to detect dead peers, redial with backoff.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use hdrhistogram::Histogram;
 use sim_core::{
@@ -87,7 +87,9 @@ pub struct FloodNode {
     conns: BTreeMap<NodeId, ConnId>,
     last_heard: BTreeMap<NodeId, SimTime>,
     failures: BTreeMap<NodeId, u32>,
-    seen: VecDeque<u64>,
+    seen: BTreeSet<u64>,
+    /// `seen` in insertion order, to forget the oldest first.
+    seen_order: VecDeque<u64>,
 }
 
 impl FloodNode {
@@ -98,19 +100,21 @@ impl FloodNode {
             conns: BTreeMap::new(),
             last_heard: BTreeMap::new(),
             failures: BTreeMap::new(),
-            seen: VecDeque::with_capacity(SEEN_CAPACITY),
+            seen: BTreeSet::new(),
+            seen_order: VecDeque::with_capacity(SEEN_CAPACITY),
         }
     }
 
     /// Records `id` as seen; false if it already was. Bounded: the oldest ids are forgotten.
     fn remember(&mut self, id: u64) -> bool {
-        if self.seen.contains(&id) {
+        if !self.seen.insert(id) {
             return false;
         }
-        if self.seen.len() == SEEN_CAPACITY {
-            self.seen.pop_front();
+        if self.seen_order.len() == SEEN_CAPACITY {
+            let oldest = self.seen_order.pop_front().expect("at capacity");
+            self.seen.remove(&oldest);
         }
-        self.seen.push_back(id);
+        self.seen_order.push_back(id);
         true
     }
 
@@ -219,6 +223,7 @@ impl Node for FloodNode {
         self.last_heard.clear();
         self.failures.clear();
         self.seen.clear();
+        self.seen_order.clear();
     }
 }
 
