@@ -1,0 +1,127 @@
+//! Reading result files back: `runs.csv` as typed [`RunRecord`]s (for `compare` and the
+//! HTML report), and streaming readers for the columns the plots need from
+//! `timeseries.csv`, `faults.csv` and `latency.csv`.
+//!
+//! Columns a record does not name are ignored and columns a file lacks read as missing, so
+//! files with extra columns (a newer format) still load.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::csv_out::csv_reader;
+use crate::error::ReportError;
+
+/// The run key of a row: (scenario, variant, sweep point, seed).
+pub type RunKey = (String, String, String, u64);
+
+/// The columns of a `runs.csv` row that comparisons and reports use.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[allow(missing_docs)]
+pub struct RunRecord {
+    pub scenario: String,
+    pub variant: String,
+    pub sweep_point: String,
+    pub sweep_x_name: String,
+    pub sweep_x: Option<f64>,
+    pub sweep_y_name: String,
+    pub sweep_y: Option<f64>,
+    pub seed: u64,
+    pub messages_created: Option<u64>,
+    pub deliveries_intended: Option<u64>,
+    pub deliveries_delivered: Option<u64>,
+    pub delivery_ratio: Option<f64>,
+    pub delivery_ratio_1s: Option<f64>,
+    pub delivery_ratio_10s: Option<f64>,
+    pub delivery_ratio_60s: Option<f64>,
+    pub latency_ms_p50: Option<f64>,
+    pub latency_ms_p90: Option<f64>,
+    pub latency_ms_p99: Option<f64>,
+    pub latency_ms_max: Option<f64>,
+    pub duplicates: Option<u64>,
+    pub messages_false_sent: Option<u64>,
+    pub messages_undetected_loss: Option<u64>,
+    pub bytes_sent_per_node_mean: Option<f64>,
+    pub bytes_received_per_node_mean: Option<f64>,
+    pub convergence_time_s: Option<f64>,
+}
+
+impl RunRecord {
+    /// The row's run key.
+    pub fn key(&self) -> RunKey {
+        (
+            self.scenario.clone(),
+            self.variant.clone(),
+            self.sweep_point.clone(),
+            self.seed,
+        )
+    }
+}
+
+/// Reads every row of a `runs.csv`.
+pub fn read_runs_csv(path: &Path) -> Result<Vec<RunRecord>, ReportError> {
+    let mut reader = csv_reader(path)?;
+    reader
+        .deserialize()
+        .map(|r| r.map_err(|e| ReportError::csv(path, e)))
+        .collect()
+}
+
+/// The `timeseries.csv` columns the delivery-over-time plot uses.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[allow(missing_docs)]
+pub struct TimeseriesRecord {
+    pub scenario: String,
+    pub variant: String,
+    pub sweep_point: String,
+    pub seed: u64,
+    pub t_start_s: f64,
+    pub t_end_s: f64,
+    pub delivery_ratio: Option<f64>,
+    pub delivery_ratio_by_deadline: Option<f64>,
+}
+
+/// The `faults.csv` columns the plots use.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[allow(missing_docs)]
+pub struct FaultRecord {
+    pub scenario: String,
+    pub variant: String,
+    pub sweep_point: String,
+    pub seed: u64,
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+/// The `latency.csv` columns.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[allow(missing_docs)]
+pub struct LatencyRecord {
+    pub scenario: String,
+    pub variant: String,
+    pub sweep_point: String,
+    pub seed: u64,
+    pub latency_ms: f64,
+    pub count: u64,
+}
+
+/// Calls `visit` for each row of a CSV file, in file order, without holding the file in
+/// memory. A missing file is not an error (nothing is visited).
+pub fn for_each_row<T, F>(path: &Path, mut visit: F) -> Result<(), ReportError>
+where
+    T: for<'de> Deserialize<'de>,
+    F: FnMut(T),
+{
+    if !path.is_file() {
+        return Ok(());
+    }
+    let mut reader = csv_reader(path)?;
+    for row in reader.deserialize() {
+        visit(row.map_err(|e| ReportError::csv(path, e))?);
+    }
+    Ok(())
+}

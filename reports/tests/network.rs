@@ -1,0 +1,64 @@
+//! `RunContext::from_network` on a real simulated network: classes, counters and the state
+//! log reach the result (fault periods, downtime, bytes per node).
+
+use reports::{Oracle, RunContext, RunIdentity};
+use sim_core::{NodeId, SimDuration, SimTime, StopAt};
+use sim_net::testkit::{Probe, ProbeCommand, ProbeConfig};
+use sim_net::{Fault, FaultSchedule, NetConfig, NetEvent, Network, Presence};
+
+fn at_s(s: u64) -> SimTime {
+    SimTime(s * 1_000_000_000)
+}
+
+#[test]
+fn context_from_a_finished_network() {
+    let nodes = vec![
+        Probe::new(vec![NodeId(1), NodeId(2)], ProbeConfig::default()),
+        Probe::new(vec![], ProbeConfig::default()),
+        Probe::new(vec![], ProbeConfig::default()),
+    ];
+    let net = Network::new(NetConfig::default(), 3, nodes, Vec::new());
+    let mut faults = FaultSchedule::new();
+    faults.add(
+        at_s(5),
+        Fault::Offline {
+            nodes: vec![NodeId(2)],
+        },
+    );
+    faults.add(
+        at_s(15),
+        Fault::Online {
+            nodes: vec![NodeId(2)],
+        },
+    );
+    let presence = [Presence::Present; 3];
+    let mut sim = net.into_engine(&presence, &faults).expect("valid schedule");
+    let command = ProbeCommand::Send {
+        to: NodeId(1),
+        id: 1,
+        bytes: 1000,
+    };
+    sim.schedule(
+        at_s(2),
+        NetEvent::Command {
+            node: NodeId(0),
+            command,
+        },
+    );
+    sim.run(StopAt::time(at_s(30))).expect("no livelock");
+
+    let labels = ["hub".to_string()];
+    let identity = RunIdentity::default();
+    let ctx = RunContext::from_network(identity, at_s(30), &sim.world, &presence, &labels);
+    assert_eq!(ctx.classes, ["data", "ping"]);
+    assert_eq!(ctx.nodes.len(), 3);
+    assert_eq!(ctx.nodes[0].label, "hub");
+    assert!(ctx.nodes.iter().all(|n| n.present_at_start));
+    let r = Oracle::new().finish(ctx);
+    assert_eq!(r.faults.len(), 1);
+    assert_eq!((r.faults[0].start, r.faults[0].end), (at_s(5), at_s(15)));
+    assert_eq!(r.nodes[2].downtime, SimDuration::from_secs(10));
+    assert!(r.nodes[0].stats.bytes_sent[0] >= 1000);
+    assert_eq!(r.traffic.len(), 2);
+    assert_eq!(r.timeseries[0].nodes_online_min, 2, "n2 offline from 5 s");
+}
