@@ -6,36 +6,12 @@
 //! peak of live heap bytes during the run divided by the node count. Pass sizes as arguments
 //! (`-- 1000 10000`) to override the default list.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use sim_core::{SimDuration, SimTime, StopAt};
 use wakusim::demo::{self, DemoConfig};
-
-/// Counts live and peak heap bytes.
-struct CountingAllocator;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            let live = LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK_BYTES.fetch_max(live, Ordering::Relaxed);
-        }
-        ptr
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use wakusim_benches::{CountingAllocator, peak_since, reset_peak, write_result};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -65,14 +41,13 @@ fn main() {
             heal: SimDuration::from_secs(10),
             ..DemoConfig::default()
         };
-        let baseline = LIVE_BYTES.load(Ordering::Relaxed);
-        PEAK_BYTES.store(baseline, Ordering::Relaxed);
+        let baseline = reset_peak();
         let mut engine = demo::build(&config, &demo::demo_faults(&config)).expect("valid demo");
         let end = SimTime::ZERO + config.duration + config.heal;
         let started = Instant::now();
         engine.run(StopAt::time(end)).expect("no livelock");
         let wall_s = started.elapsed().as_secs_f64();
-        let peak = PEAK_BYTES.load(Ordering::Relaxed).saturating_sub(baseline);
+        let peak = peak_since(baseline);
         let simulated_s = end.since_start().as_secs_f64();
         let events = engine.events_processed();
         let row = (
@@ -95,8 +70,5 @@ fn main() {
         );
         drop(engine);
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-results");
-    std::fs::create_dir_all(&dir).expect("create target/bench-results");
-    std::fs::write(dir.join("scale.csv"), csv).expect("write scale.csv");
-    println!("wrote {}", dir.join("scale.csv").display());
+    println!("wrote {}", write_result("scale.csv", &csv).display());
 }

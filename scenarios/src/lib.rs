@@ -8,6 +8,7 @@
 //! - [`layout`]: node numbering and selector resolution;
 //! - [`plan`]: what a run builder needs (network config, per-node attributes, fault schedule);
 //! - [`expand`]: runs = sweep points × variants × seeds, labels, `--shard i/n`;
+//! - [`run`]: building the simulation of one run (Waku nodes, traffic, faults) and running it;
 //! - [`overrides`]: `--set key=value`, sweep-point edits, [`scenario_hash`];
 //! - [`builtin`]: the embedded scenario library;
 //! - `error`, `locate`, `validate`: [`ScenarioError`] and how every error gets a file, line,
@@ -28,6 +29,7 @@ mod locate;
 pub mod model;
 pub mod overrides;
 pub mod plan;
+pub mod run;
 pub mod scenario;
 pub mod traffic;
 pub mod units;
@@ -45,9 +47,8 @@ pub use scenario::{Scenario, SweepAxis, load_file, parse_str};
 pub use traffic::{Rate, SizeDist, Traffic, TrafficKind};
 pub use units::{Bandwidth, ByteSize};
 
-/// The reliability variants a scenario may name. Adding one is a one-line change here (and
-/// its implementation elsewhere).
-pub const KNOWN_VARIANTS: &[&str] = &["none"];
+/// The reliability variants a scenario may name: the registry in `reliability::variant`.
+pub const KNOWN_VARIANTS: &[&str] = reliability::KNOWN_VARIANTS;
 
 /// Largest scenario text.
 pub const MAX_SOURCE_BYTES: usize = 4 << 20;

@@ -40,8 +40,9 @@ pub(crate) struct Direction<M> {
     pub(crate) next_seq: u64,
     /// Sequence number the receiver delivers next (stream semantics).
     pub(crate) next_delivery: u64,
-    /// Arrived segments waiting for an earlier one (head-of-line blocking), by sequence.
-    pub(crate) reassembly: BTreeMap<u64, Segment<M>>,
+    /// Arrived segments (with their wire size) waiting for an earlier one (head-of-line
+    /// blocking), by sequence.
+    pub(crate) reassembly: BTreeMap<u64, (Segment<M>, u32)>,
     /// Gilbert–Elliott state of this direction.
     pub(crate) burst_bad: bool,
     /// Latest scheduled arrival (datagram semantics without reordering).

@@ -81,6 +81,15 @@ pub enum Fault {
         /// Affected nodes.
         nodes: Vec<NodeId>,
     },
+    /// The nodes' bandwidth changes (0 = unlimited) until changed again.
+    SetBandwidth {
+        /// Affected nodes.
+        nodes: Vec<NodeId>,
+        /// New upload capacity in bytes per second.
+        up_bytes_per_s: u64,
+        /// New download capacity in bytes per second.
+        down_bytes_per_s: u64,
+    },
     /// The nodes' clocks are offset from true time by `offset_ms` (may be negative).
     ClockSkew {
         /// Affected nodes.
@@ -105,6 +114,7 @@ impl Fault {
             | Fault::Restart { nodes }
             | Fault::Leave { nodes }
             | Fault::Join { nodes }
+            | Fault::SetBandwidth { nodes, .. }
             | Fault::ClockSkew { nodes, .. } => nodes,
         }
     }

@@ -145,6 +145,8 @@ pub enum NetEvent<M, C> {
         seq: u64,
         /// Retransmissions so far.
         attempt: u32,
+        /// Wire size of the segment (computed once, at sending).
+        bytes: u32,
         /// The segment.
         segment: Segment<M>,
     },
@@ -156,6 +158,8 @@ pub enum NetEvent<M, C> {
         dir: u8,
         /// Sequence number.
         seq: u64,
+        /// Wire size of the segment.
+        bytes: u32,
         /// The segment.
         segment: Segment<M>,
     },
@@ -170,8 +174,11 @@ pub enum NetEvent<M, C> {
 
 impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
     fn audit(&self, h: &mut AuditHasher) {
-        let audit_segment = |h: &mut AuditHasher, s: &Segment<M>| match s {
-            Segment::Data(m) => Payload::audit(m, h),
+        let audit_segment = |h: &mut AuditHasher, s: &Segment<M>, bytes: u32| match s {
+            Segment::Data(m) => {
+                h.write_u32(bytes);
+                h.write_u64(m.class() as u64);
+            }
             Segment::Fin => h.write_u64(u64::MAX),
         };
         match self {
@@ -214,21 +221,23 @@ impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
                 dir,
                 seq,
                 attempt,
+                bytes,
                 segment,
             } => {
                 (7u64, conn.0, u64::from(*dir)).audit(h);
                 (*seq, u64::from(*attempt)).audit(h);
-                audit_segment(h, segment);
+                audit_segment(h, segment, *bytes);
             }
             NetEvent::Ready {
                 conn,
                 dir,
                 seq,
+                bytes,
                 segment,
             } => {
                 (8u64, conn.0, u64::from(*dir)).audit(h);
                 seq.audit(h);
-                audit_segment(h, segment);
+                audit_segment(h, segment, *bytes);
             }
             NetEvent::Reset { conn, side } => (9u64, conn.0, u64::from(*side)).audit(h),
         }
@@ -597,6 +606,7 @@ where
             dir: side as u8,
             seq,
             attempt: 0,
+            bytes,
             segment,
         };
         sched.at(arrival, event);
@@ -665,6 +675,15 @@ where
     }
 }
 
+/// Where a segment belongs: connection, direction, sequence number, and its wire size.
+#[derive(Clone, Copy, Debug)]
+struct SegmentId {
+    conn: ConnId,
+    dir: usize,
+    seq: u64,
+    bytes: u32,
+}
+
 /// The node-local clock: true time shifted by the node's skew.
 fn skewed(now: SimTime, skew_ms: i64) -> SimTime {
     let offset = skew_ms.unsigned_abs().saturating_mul(1_000_000);
@@ -724,14 +743,22 @@ where
                 dir,
                 seq,
                 attempt,
+                bytes,
                 segment,
-            } => self.on_arrive(sched, conn, dir as usize, seq, attempt, segment),
+            } => {
+                let id = SegmentId { conn, dir: dir as usize, seq, bytes };
+                self.on_arrive(sched, id, attempt, segment);
+            }
             NetEvent::Ready {
                 conn,
                 dir,
                 seq,
+                bytes,
                 segment,
-            } => self.on_ready(sched, conn, dir as usize, seq, segment),
+            } => {
+                let id = SegmentId { conn, dir: dir as usize, seq, bytes };
+                self.on_ready(sched, id, segment);
+            }
             NetEvent::Reset { conn, side } => {
                 self.kill_side(sched, conn, side as usize, Some(DisconnectReason::Reset));
             }

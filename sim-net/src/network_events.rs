@@ -127,12 +127,11 @@ where
     pub(super) fn on_arrive(
         &mut self,
         sched: &mut Scheduler<'_, Events<N>>,
-        conn: ConnId,
-        dir: usize,
-        seq: u64,
+        id: SegmentId,
         attempt: u32,
         segment: Segment<N::Msg>,
     ) {
+        let SegmentId { conn, dir, seq, bytes } = id;
         let Some(c) = self.conns.get(conn) else {
             return;
         };
@@ -163,6 +162,7 @@ where
                     dir: dir as u8,
                     seq,
                     attempt: attempt + 1,
+                    bytes,
                     segment,
                 };
                 sched.after(rto, retry);
@@ -185,16 +185,16 @@ where
                     );
                 }
             }
-            Semantics::Stream => self.downlink(sched, conn, dir, seq, segment, dst),
+            Semantics::Stream => self.downlink(sched, id, segment, dst),
             Semantics::Datagram => {
                 let duplicate = self.link_between(src, dst).duplicate;
                 if let Segment::Data(m) = &segment
                     && self.slots[src.index()].net_rng.bernoulli(duplicate)
                 {
                     let copy = Segment::Data(m.clone());
-                    self.downlink(sched, conn, dir, seq, copy, dst);
+                    self.downlink(sched, id, copy, dst);
                 }
-                self.downlink(sched, conn, dir, seq, segment, dst);
+                self.downlink(sched, id, segment, dst);
             }
         }
     }
@@ -219,29 +219,24 @@ where
     fn downlink(
         &mut self,
         sched: &mut Scheduler<'_, Events<N>>,
-        conn: ConnId,
-        dir: usize,
-        seq: u64,
+        id: SegmentId,
         segment: Segment<N::Msg>,
         dst: NodeId,
     ) {
         let now = sched.now();
         let slot = &mut self.slots[dst.index()];
         if slot.net.down_bytes_per_s == 0 {
-            self.on_ready(sched, conn, dir, seq, segment);
+            self.on_ready(sched, id, segment);
             return;
         }
-        let bytes = match &segment {
-            Segment::Data(m) => m.wire_bytes(),
-            Segment::Fin => 0,
-        };
         let ready =
-            slot.down_free_at.max(now) + serialization_time(bytes, slot.net.down_bytes_per_s);
+            slot.down_free_at.max(now) + serialization_time(id.bytes, slot.net.down_bytes_per_s);
         slot.down_free_at = ready;
         let event = NetEvent::Ready {
-            conn,
-            dir: dir as u8,
-            seq,
+            conn: id.conn,
+            dir: id.dir as u8,
+            seq: id.seq,
+            bytes: id.bytes,
             segment,
         };
         sched.at(ready, event);
@@ -250,11 +245,10 @@ where
     pub(super) fn on_ready(
         &mut self,
         sched: &mut Scheduler<'_, Events<N>>,
-        conn: ConnId,
-        dir: usize,
-        seq: u64,
+        id: SegmentId,
         segment: Segment<N::Msg>,
     ) {
+        let SegmentId { conn, dir, seq, bytes } = id;
         let Some(c) = self.conns.get_mut(conn) else {
             return;
         };
@@ -262,12 +256,19 @@ where
         if !matches!(receiver, SideState::Open | SideState::Connecting) {
             return;
         }
-        if self.config.semantics == Semantics::Datagram && receiver == SideState::Open {
-            let (src, dst) = (c.ends[dir], c.ends[1 - dir]);
-            self.deliver(sched, conn, src, dst, segment);
+        let (src, dst) = (c.ends[dir], c.ends[1 - dir]);
+        let d = &mut c.dirs[dir];
+        let in_order = match self.config.semantics {
+            Semantics::Datagram => true,
+            Semantics::Stream => seq == d.next_delivery && d.reassembly.is_empty(),
+        };
+        if receiver == SideState::Open && in_order {
+            // The common case: nothing is waiting, deliver without buffering.
+            d.next_delivery += u64::from(self.config.semantics == Semantics::Stream);
+            self.deliver(sched, conn, src, dst, segment, bytes);
             return;
         }
-        c.dirs[dir].reassembly.insert(seq, segment);
+        d.reassembly.insert(seq, (segment, bytes));
         if receiver == SideState::Open {
             self.flush(sched, conn, dir);
         }
@@ -292,11 +293,11 @@ where
                 }
                 Semantics::Datagram => d.reassembly.pop_first().map(|(_, s)| s),
             };
-            let Some(segment) = next else {
+            let Some((segment, bytes)) = next else {
                 return;
             };
             let (src, dst) = (c.ends[dir], c.ends[1 - dir]);
-            self.deliver(sched, conn, src, dst, segment);
+            self.deliver(sched, conn, src, dst, segment, bytes);
         }
     }
 
@@ -307,12 +308,13 @@ where
         src: NodeId,
         dst: NodeId,
         segment: Segment<N::Msg>,
+        bytes: u32,
     ) {
         match segment {
             Segment::Data(msg) => {
                 let stats = &mut self.slots[dst.index()].stats;
                 stats.msgs_received += 1;
-                stats.bytes_received[msg.class()] += u64::from(msg.wire_bytes());
+                stats.bytes_received[msg.class()] += u64::from(bytes);
                 let input = Input::Message {
                     conn,
                     peer: src,
@@ -321,9 +323,16 @@ where
                 self.deliver_input(sched, dst, input);
             }
             Segment::Fin => {
-                let side = self.conns.get(conn).map(|c| c.side_of(dst));
-                if let Some(side) = side {
-                    self.kill_side(sched, conn, side, Some(DisconnectReason::ClosedByPeer));
+                let Some(side) = self.conns.get(conn).map(|c| c.side_of(dst)) else {
+                    return;
+                };
+                self.kill_side(sched, conn, side, Some(DisconnectReason::ClosedByPeer));
+                // The FIN arrived, so the closing side's close is complete too.
+                if let Some(c) = self.conns.get_mut(conn)
+                    && c.sides[1 - side] == SideState::Closed
+                {
+                    c.sides[1 - side] = SideState::Dead;
+                    self.conns.reap(conn);
                 }
             }
         }
@@ -392,6 +401,17 @@ where
                 nodes
                     .iter()
                     .for_each(|n| self.slots[n.index()].degraded = None);
+            }
+            Fault::SetBandwidth {
+                nodes,
+                up_bytes_per_s,
+                down_bytes_per_s,
+            } => {
+                for n in nodes {
+                    let net = &mut self.slots[n.index()].net;
+                    net.up_bytes_per_s = *up_bytes_per_s;
+                    net.down_bytes_per_s = *down_bytes_per_s;
+                }
             }
             Fault::ClockSkew { nodes, offset_ms } => {
                 nodes

@@ -7,10 +7,17 @@
 //! ([`protocol_ids`]).
 
 pub mod codec;
+pub mod filter;
+pub mod lightpush;
 pub mod message;
+pub mod node;
+pub mod peer_manager;
 pub mod proto;
 pub mod protocol_ids;
+pub mod relay;
 pub mod sharding;
+pub mod wire;
+pub mod store;
 
 pub use codec::{DecodeError, Frame};
 pub use message::{MessageHash, MessageId, message_hash, relay_message_id};

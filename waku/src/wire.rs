@@ -32,29 +32,30 @@ pub const MULTISTREAM_HEADER_BYTES: u32 = 20;
 /// libp2p ping payload, each way.
 pub const PING_BYTES: u32 = 32;
 
-/// One frame on a connection between two simulated Waku nodes.
+/// One frame on a connection between two simulated Waku nodes. Bodies are boxed so a frame
+/// (and every network event carrying one) stays small to move.
 #[derive(Clone, Debug)]
 pub enum WakuFrame {
     /// A gossipsub RPC on the relay stream.
-    Relay(GossipsubRpc),
+    Relay(Box<GossipsubRpc>),
     /// Store v3 query.
-    StoreRequest(StoreQueryRequest),
+    StoreRequest(Box<StoreQueryRequest>),
     /// Store v3 answer.
-    StoreResponse(StoreQueryResponse),
+    StoreResponse(Box<StoreQueryResponse>),
     /// Filter v2 subscribe / ping / unsubscribe request.
-    FilterRequest(FilterSubscribeRequest),
+    FilterRequest(Box<FilterSubscribeRequest>),
     /// Filter v2 answer.
-    FilterResponse(FilterSubscribeResponse),
+    FilterResponse(Box<FilterSubscribeResponse>),
     /// Filter v2 push from service to client.
-    FilterPush(MessagePush),
+    FilterPush(Box<MessagePush>),
     /// Lightpush v3 request.
-    LightPushRequest(LightPushRequest),
+    LightPushRequest(Box<LightPushRequest>),
     /// Lightpush v3 answer.
-    LightPushResponse(LightPushResponse),
+    LightPushResponse(Box<LightPushResponse>),
     /// Lightpush v2 (legacy) request or answer.
-    LightPushV2(PushRpc),
+    LightPushV2(Box<PushRpc>),
     /// Peer exchange query (`true`) or response (`false`).
-    PeerExchange(PeerExchangeRpc, bool),
+    PeerExchange(Box<PeerExchangeRpc>, bool),
     /// libp2p ping with a nonce to match the pong.
     Ping(u64),
     /// The answer to a ping.
@@ -178,7 +179,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let frame = WakuFrame::Relay(rpc.clone());
+        let frame = WakuFrame::Relay(Box::new(rpc.clone()));
         let body = rpc.encoded_len();
         assert!(body > 1000);
         assert_eq!(
@@ -191,8 +192,8 @@ mod tests {
 
     #[test]
     fn request_pays_negotiation_and_response_pays_fin() {
-        let request = WakuFrame::StoreRequest(StoreQueryRequest::default());
-        let response = WakuFrame::StoreResponse(StoreQueryResponse::default());
+        let request = WakuFrame::StoreRequest(Box::default());
+        let response = WakuFrame::StoreResponse(Box::default());
         let id = Protocol::StoreQuery.id().len() as u32;
         assert_eq!(request.wire_bytes(), 1 + 12 + 18 + 20 + 2 + id);
         assert_eq!(response.wire_bytes(), request.wire_bytes() + 12);

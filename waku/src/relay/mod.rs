@@ -1,0 +1,124 @@
+//! 11/WAKU2-RELAY: gossipsub v1.1 (with the v1.2 IDONTWANT option) as a sans-IO state machine.
+//!
+//! [`Relay`] owns one node's pubsub state: the peers and the topics they subscribe to, the mesh
+//! per subscribed pubsub topic, fanout for topics we publish to without subscribing, backoffs,
+//! the message cache, the seen cache, gossip promises and peer scores. It never sees a
+//! connection, a clock or a global RNG: the caller passes `now`, the input and a
+//! `&mut SimRng`, and drains what the relay wants done from `out` ([`RelayOutput`]).
+//!
+//! Wire mapping (`reference/waku-protocols.md` §3.2): `Message.data` is the protobuf-encoded
+//! [`WakuMessage`], `Message.topic` the pubsub topic, the message id is
+//! [`relay_message_id`](crate::message::relay_message_id) (SHA-256 of `data`), and messages are
+//! unsigned (StrictNoSign: `from`, `seqno`, `signature`, `key` absent).
+//!
+//! How to drive it (the node owns connections and timers):
+//!
+//! | when | call |
+//! |---|---|
+//! | a relay connection opens / closes | [`Relay::add_peer`] / [`Relay::remove_peer`] |
+//! | a gossipsub RPC arrives | [`Relay::handle_rpc`] |
+//! | the application (un)subscribes or publishes | [`Relay::subscribe`], [`Relay::unsubscribe`], [`Relay::publish`] |
+//! | at [`Relay::poll_timeout`] (every `heartbeat_interval`) | [`Relay::heartbeat`] |
+//!
+//! Implemented: mesh maintenance (D, D_low, D_high, D_score, D_out), GRAFT/PRUNE with backoff
+//! and the GRAFT-during-backoff penalty, IHAVE/IWANT from the message-cache windows with
+//! per-heartbeat budgets, IWANT retransmission limits and (go) follow-up promises, seen cache,
+//! flood publishing, fanout with TTL, opportunistic grafting, scoring terms P1–P4 and P7 with
+//! decay and retention, graylisting, IDONTWANT, nim's backoff on disconnect, and the other
+//! nim/go differences listed at [`GossipsubImpl`]. Not implemented (all off in Waku): peer
+//! exchange in PRUNE, direct peers, P5/P6, floodsub peers, application validators (RLN).
+//!
+//! Files: [`config`] (parameters and presets), `behaviour` (the machine and its public API),
+//! `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT), `heartbeat` (mesh and fanout maintenance,
+//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`.
+
+mod backoff;
+mod behaviour;
+pub mod config;
+mod control;
+mod heartbeat;
+mod mcache;
+mod outbox;
+mod promises;
+mod score;
+mod seen;
+#[cfg(test)]
+mod tests;
+
+pub use behaviour::{Relay, RelayStateSizes};
+pub use config::{
+    GossipsubImpl, PeerScoreConfig, PeerScoreParams, RelayConfig, RelayConfigError,
+    ScoreThresholds, TopicScoreParams,
+};
+
+use crate::message::{MessageError, MessageId};
+use crate::proto::{GossipsubRpc, WakuMessage};
+
+/// A relay peer: the node id of the other end of a relay connection (`waku::PeerId`).
+pub use sim_core::NodeId as PeerId;
+
+/// What the relay wants done, appended to the caller's `out` vector.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RelayOutput {
+    /// Send `rpc` to `to` on the relay stream (charge `codec::frame_len(&rpc)` bytes).
+    Send {
+        /// Receiving peer.
+        to: PeerId,
+        /// The RPC (subscriptions, messages and control, coalesced per call).
+        rpc: GossipsubRpc,
+    },
+    /// A new valid message on a subscribed topic, for the application.
+    Deliver {
+        /// The pubsub topic it was published on.
+        pubsub_topic: String,
+        /// The decoded message.
+        message: WakuMessage,
+        /// Its relay message id.
+        id: MessageId,
+        /// The peer it first arrived from; `None` for our own publish (nwaku `triggerSelf`).
+        from: Option<PeerId>,
+    },
+    /// `peer` joined our mesh for `topic` (observability).
+    Grafted {
+        /// The pubsub topic.
+        topic: String,
+        /// The mesh peer.
+        peer: PeerId,
+    },
+    /// `peer` left our mesh for `topic` (observability).
+    Pruned {
+        /// The pubsub topic.
+        topic: String,
+        /// The former mesh peer.
+        peer: PeerId,
+    },
+    /// `peer`'s score fell below the graylist threshold and `disconnect_bad_peers` is on: the
+    /// node should close the connection (then call [`Relay::remove_peer`]). Repeated at every
+    /// score refresh while the peer stays connected.
+    Disconnect {
+        /// The peer to disconnect.
+        peer: PeerId,
+    },
+}
+
+/// Why [`Relay::publish`] refused a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The message breaks a publish rule (empty payload or content topic, meta or size limit).
+    #[error("invalid message: {0}")]
+    InvalidMessage(#[from] MessageError),
+    /// The same encoded message was published or received within the seen TTL (nwaku
+    /// `DuplicateMessage`).
+    #[error("message {0} was already seen")]
+    Duplicate(MessageId),
+    /// Fewer peers to send to than `min_peers_to_publish` (nwaku `NoPeersToPublish`).
+    #[error("{peers} peers to publish to on {pubsub_topic}, at least {required} required")]
+    NoPeers {
+        /// The topic published on.
+        pubsub_topic: String,
+        /// Peers the message would have reached.
+        peers: usize,
+        /// `min_peers_to_publish`.
+        required: usize,
+    },
+}
