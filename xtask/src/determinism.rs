@@ -1,10 +1,11 @@
-//! `cargo xtask determinism`: runs built-in simulations twice with the same seed and fails at
-//! the first event whose audit hash differs, printing where (event index, simulated time) and
-//! what the two runs processed there.
+//! `cargo xtask determinism`: runs simulations twice with the same seed and fails at the first
+//! event whose audit hash differs, printing where (event index, simulated time) and what the
+//! two runs processed there.
 //!
-//! Covered today: the demo network (flooding nodes under the scripted fault schedule) and the
-//! same network under a randomly drawn fault schedule (swarm testing), each for a few seeds.
-//! Arguments: optional seeds (`cargo xtask determinism 7 8 9`); the default is 1, 2, 3.
+//! Subjects: the built-in `default` scenario (shortened, so the check stays fast in debug
+//! builds) — the full Waku stack, traffic, faults and the oracle — and the flooding demo
+//! network under its scripted faults and under a randomly drawn fault schedule (swarm
+//! testing). Arguments: optional seeds (`cargo xtask determinism 7 8 9`); default 1, 2, 3.
 
 use std::path::Path;
 
@@ -14,23 +15,77 @@ use sim_core::{SimDuration, SimRng, SimTime, StopAt};
 use sim_net::faults::{RandomFaultProfile, random_schedule};
 use wakusim::demo::{self, DemoConfig};
 
-/// One traced run: the trace and, when asked, the rendering of one event.
+/// One traced run: the trace, its final hash and, when asked, the rendering of one event.
 struct Traced {
     trace: Vec<AuditPoint>,
     captured: Option<String>,
     hash: u64,
 }
 
-/// Which fault schedule a check uses.
+/// What a check runs.
 #[derive(Clone, Copy, Debug)]
-enum Faults {
-    Scripted,
-    Random,
+enum Subject {
+    /// The built-in default scenario with a shortened duration.
+    DefaultScenario,
+    /// The demo network with its scripted faults.
+    DemoScripted,
+    /// The demo network with scripted plus random faults.
+    DemoRandom,
 }
 
-fn traced_run(config: &DemoConfig, faults: Faults, capture: Option<u64>) -> anyhow::Result<Traced> {
-    let mut schedule = demo::demo_faults(config);
-    if let Faults::Random = faults {
+/// Overrides that keep the default scenario short enough for a debug build.
+const SHORT: &[(&str, &str)] = &[
+    ("duration", "\"3m\""),
+    ("heal.duration", "\"1m\""),
+    ("fault.0.at", "\"1m\""),
+    ("fault.0.until", "\"2m\""),
+];
+
+impl Subject {
+    fn run(self, seed: u64, capture: Option<u64>) -> anyhow::Result<Traced> {
+        match self {
+            Subject::DefaultScenario => scenario_run(seed, capture),
+            Subject::DemoScripted | Subject::DemoRandom => demo_run(self, seed, capture),
+        }
+    }
+}
+
+fn finish<W: sim_core::World>(
+    engine: &mut sim_core::Engine<W>,
+    end: SimTime,
+    capture: Option<u64>,
+) -> anyhow::Result<Traced> {
+    engine.enable_trace();
+    if let Some(index) = capture {
+        engine.capture_event(index);
+    }
+    engine.run(StopAt::time(end)).map_err(anyhow::Error::msg)?;
+    Ok(Traced {
+        trace: engine.trace().to_vec(),
+        captured: engine.captured_event().map(str::to_string),
+        hash: engine.audit_hash(),
+    })
+}
+
+fn scenario_run(seed: u64, capture: Option<u64>) -> anyhow::Result<Traced> {
+    let text = scenarios::builtin::get("default").context("built-in default scenario")?;
+    let text = scenarios::apply_overrides(text, SHORT).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scenario = scenarios::parse_str("default", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut run = scenario.runs().remove(0);
+    run.seed = seed;
+    let mut built = scenarios::run::build(&scenario, &run, "determinism")?;
+    finish(&mut built.engine, built.end, capture)
+}
+
+fn demo_run(subject: Subject, seed: u64, capture: Option<u64>) -> anyhow::Result<Traced> {
+    let config = DemoConfig {
+        seed,
+        nodes: 60,
+        duration: SimDuration::from_mins(4),
+        ..DemoConfig::default()
+    };
+    let mut schedule = demo::demo_faults(&config);
+    if let Subject::DemoRandom = subject {
         let mut rng = SimRng::stream(config.seed, "faults", 0);
         // Dense enough that every short check run sees several episodes.
         let profile = RandomFaultProfile {
@@ -44,18 +99,12 @@ fn traced_run(config: &DemoConfig, faults: Faults, capture: Option<u64>) -> anyh
             &mut rng,
         ));
     }
-    let mut engine = demo::build(config, &schedule).map_err(anyhow::Error::msg)?;
-    engine.enable_trace();
-    if let Some(index) = capture {
-        engine.capture_event(index);
-    }
-    let end = SimTime::ZERO + config.duration + config.heal;
-    engine.run(StopAt::time(end)).map_err(anyhow::Error::msg)?;
-    Ok(Traced {
-        trace: engine.trace().to_vec(),
-        captured: engine.captured_event().map(str::to_string),
-        hash: engine.audit_hash(),
-    })
+    let mut engine = demo::build(&config, &schedule).map_err(anyhow::Error::msg)?;
+    finish(
+        &mut engine,
+        SimTime::ZERO + config.duration + config.heal,
+        capture,
+    )
 }
 
 pub(crate) fn run(_root: &Path, args: &[String]) -> anyhow::Result<()> {
@@ -70,23 +119,21 @@ pub(crate) fn run(_root: &Path, args: &[String]) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?
     };
     for seed in seeds {
-        for faults in [Faults::Scripted, Faults::Random] {
-            let config = DemoConfig {
-                seed,
-                nodes: 60,
-                duration: SimDuration::from_mins(4),
-                ..DemoConfig::default()
-            };
-            check(&config, faults)?;
+        for subject in [
+            Subject::DefaultScenario,
+            Subject::DemoScripted,
+            Subject::DemoRandom,
+        ] {
+            check(subject, seed)?;
         }
     }
     Ok(())
 }
 
-fn check(config: &DemoConfig, faults: Faults) -> anyhow::Result<()> {
-    let first = traced_run(config, faults, None)?;
-    let second = traced_run(config, faults, None)?;
-    let label = format!("demo ({faults:?} faults) seed {}", config.seed);
+fn check(subject: Subject, seed: u64) -> anyhow::Result<()> {
+    let first = subject.run(seed, None)?;
+    let second = subject.run(seed, None)?;
+    let label = format!("{subject:?} seed {seed}");
     match first_divergence(&first.trace, &second.trace) {
         None => {
             println!(
@@ -103,8 +150,8 @@ fn check(config: &DemoConfig, faults: Faults) -> anyhow::Result<()> {
             first: a,
             second: b,
         }) => {
-            let again_a = traced_run(config, faults, Some(a.index))?;
-            let again_b = traced_run(config, faults, Some(b.index))?;
+            let again_a = subject.run(seed, Some(a.index))?;
+            let again_b = subject.run(seed, Some(b.index))?;
             bail!(
                 "determinism: {label}: first divergence at event #{} ({}):\n  run 1: {}\n  run 2: {}",
                 a.index,
