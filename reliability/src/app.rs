@@ -15,9 +15,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use sim_core::{
-    AppMessageId, AppObservation, Audit, AuditHasher, BelievedStatus, NodeId, SimTime,
-};
+use sim_core::{AppMessageId, AppObservation, Audit, AuditHasher, BelievedStatus, NodeId, SimTime};
 use waku::filter::FilterClientOutput;
 use waku::lightpush::LightPushClientOutput;
 use waku::node::{App, WakuApi, WakuEvent, waku_timestamp};
@@ -174,8 +172,11 @@ impl App for TrafficApp {
             recipients,
             payload_bytes: send.bytes,
         });
-        let message = WakuMessage::new(encode_payload(send.id, me, send.bytes), conversation.content_topic.clone())
-            .with_timestamp_ns(waku_timestamp(api.now()));
+        let message = WakuMessage::new(
+            encode_payload(send.id, me, send.bytes),
+            conversation.content_topic.clone(),
+        )
+        .with_timestamp_ns(waku_timestamp(api.now()));
         if api.has_relay() {
             let status = match api.relay_publish(&conversation.pubsub_topic, message) {
                 Ok(_) => BelievedStatus::Sent,
@@ -201,9 +202,7 @@ impl App for TrafficApp {
 
     fn event(&mut self, event: WakuEvent, api: &mut WakuApi<'_, '_>) {
         match event {
-            WakuEvent::Message {
-                message, path, ..
-            } => {
+            WakuEvent::Message { message, path, .. } => {
                 let Some((id, sender)) = decode_payload(&message.payload) else {
                     return;
                 };
@@ -253,7 +252,10 @@ mod tests {
     fn payload_header_round_trips_and_pads() {
         let payload = encode_payload(AppMessageId(77), NodeId(5), 100);
         assert_eq!(payload.len(), 100);
-        assert_eq!(decode_payload(&payload), Some((AppMessageId(77), NodeId(5))));
+        assert_eq!(
+            decode_payload(&payload),
+            Some((AppMessageId(77), NodeId(5)))
+        );
         assert_eq!(encode_payload(AppMessageId(1), NodeId(2), 3).len(), 12);
         assert_eq!(decode_payload(&[1, 2, 3]), None);
     }

@@ -92,7 +92,10 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
     let labels: Vec<String> = group_of.iter().map(|g| s.groups[*g].name.clone()).collect();
 
     let conversations = conversations(&s, run.seed).map_err(fail)?;
-    let topics: BTreeSet<String> = conversations.iter().map(|c| c.pubsub_topic.clone()).collect();
+    let topics: BTreeSet<String> = conversations
+        .iter()
+        .map(|c| c.pubsub_topic.clone())
+        .collect();
     let shards: Vec<u16> = topics
         .iter()
         .filter_map(|t| RelayShard::parse(t).ok().map(|r| r.shard_id))
@@ -102,9 +105,14 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
         .map(|i| node_config(&s, group_of[i], &topics, &shards))
         .collect();
     let relay_nodes = s.relay_nodes();
-    let topology = s.relay_topology(run.seed).map_err(|e| fail(e.to_string()))?;
+    let topology = s
+        .relay_topology(run.seed)
+        .map_err(|e| fail(e.to_string()))?;
     for dial in topology.dial_plan() {
-        let (from, to) = (relay_nodes[dial.dialer as usize], relay_nodes[dial.listener as usize]);
+        let (from, to) = (
+            relay_nodes[dial.dialer as usize],
+            relay_nodes[dial.listener as usize],
+        );
         configs[from.index()].static_peers.push(to);
     }
     let (filter_services, lightpush_services) = services(&configs);
@@ -138,7 +146,9 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
         .into_iter()
         .zip(apps)
         .enumerate()
-        .map(|(i, (config, app))| WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app))
+        .map(|(i, (config, app))| {
+            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
+        })
         .collect();
     let mut network = Network::new(s.net_config(), run.seed, nodes, Oracle::new());
     for (i, g) in group_of.iter().enumerate() {
@@ -149,11 +159,14 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
     }
     let mut faults = s.fault_schedule(run.seed);
     for change in s.bandwidth_schedule() {
-        faults.add(change.at, Fault::SetBandwidth {
-            nodes: change.nodes,
-            up_bytes_per_s: change.up_bytes_per_s,
-            down_bytes_per_s: change.down_bytes_per_s,
-        });
+        faults.add(
+            change.at,
+            Fault::SetBandwidth {
+                nodes: change.nodes,
+                up_bytes_per_s: change.up_bytes_per_s,
+                down_bytes_per_s: change.down_bytes_per_s,
+            },
+        );
     }
     let presence = s.presence();
     let mut engine = network.into_engine(&presence, &faults).map_err(fail)?;
@@ -165,7 +178,13 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
     let sends = schedule(&s, &conversations, run.seed, traffic_end).map_err(fail)?;
     let messages = sends.len();
     for (at, node, send) in sends {
-        engine.schedule(at, NetEvent::Command { node, command: send });
+        engine.schedule(
+            at,
+            NetEvent::Command {
+                node,
+                command: send,
+            },
+        );
     }
     let heal_at = s.heal.as_ref().map(|_| SimTime::ZERO + s.duration);
     let identity = RunIdentity {
@@ -235,7 +254,8 @@ pub fn execute(
         progress(now, end);
     }
     let network = &built.engine.world;
-    let mut ctx = RunContext::from_network(built.identity, end, network, &built.presence, &built.labels);
+    let mut ctx =
+        RunContext::from_network(built.identity, end, network, &built.presence, &built.labels);
     ctx.heal_at = built.heal_at;
     Ok(RunOutput {
         result: network.recorder.finish(ctx),
@@ -289,7 +309,11 @@ fn rotated(nodes: &[NodeId], rng: &mut SimRng) -> Vec<NodeId> {
         return Vec::new();
     }
     let offset = rng.index(nodes.len());
-    nodes[offset..].iter().chain(&nodes[..offset]).copied().collect()
+    nodes[offset..]
+        .iter()
+        .chain(&nodes[..offset])
+        .copied()
+        .collect()
 }
 
 /// Every conversation of every traffic entry, in (entry, conversation) order.
@@ -301,7 +325,9 @@ fn conversations(s: &Scenario, seed: u64) -> Result<Vec<Rc<Conversation>>, Strin
             .resolve(&traffic.participants)
             .map_err(|(_, e)| format!("traffic #{t}: {e}"))?;
         let always: Vec<NodeId> = match &traffic.always_in {
-            Some(sel) => layout.resolve(sel).map_err(|(_, e)| format!("traffic #{t}: {e}"))?,
+            Some(sel) => layout
+                .resolve(sel)
+                .map_err(|(_, e)| format!("traffic #{t}: {e}"))?,
             None => Vec::new(),
         };
         let per_conversation = match traffic.kind {
@@ -321,10 +347,14 @@ fn conversations(s: &Scenario, seed: u64) -> Result<Vec<Rc<Conversation>>, Strin
             members.dedup();
             let content_topic = format!("/wakusim/1/{name}-{c}/proto");
             let pubsub_topic = match traffic.shard {
-                ShardAssignment::Fixed { index } => RelayShard::new(SIM_CLUSTER_ID, index).pubsub_topic(),
-                ShardAssignment::Auto { shards } => autoshard(&content_topic, SIM_CLUSTER_ID, u32::from(shards))
-                    .map_err(|e| format!("traffic #{t}: autosharding {content_topic}: {e}"))?
-                    .pubsub_topic(),
+                ShardAssignment::Fixed { index } => {
+                    RelayShard::new(SIM_CLUSTER_ID, index).pubsub_topic()
+                }
+                ShardAssignment::Auto { shards } => {
+                    autoshard(&content_topic, SIM_CLUSTER_ID, u32::from(shards))
+                        .map_err(|e| format!("traffic #{t}: autosharding {content_topic}: {e}"))?
+                        .pubsub_topic()
+                }
             };
             out.push(Rc::new(Conversation {
                 id: out.len() as u32,
@@ -350,7 +380,11 @@ fn schedule(
     for (t, traffic) in s.traffic.iter().enumerate() {
         let mut rng = SimRng::stream(seed, "traffic.schedule", t as u64);
         let allowed: Option<Vec<NodeId>> = match &traffic.senders {
-            Some(sel) => Some(layout.resolve(sel).map_err(|(_, e)| format!("traffic #{t}: {e}"))?),
+            Some(sel) => Some(
+                layout
+                    .resolve(sel)
+                    .map_err(|(_, e)| format!("traffic #{t}: {e}"))?,
+            ),
             None => None,
         };
         let stop = traffic.stop.unwrap_or(traffic_end).min(traffic_end);
@@ -374,7 +408,9 @@ fn schedule(
                     let bytes = size(&traffic.message_size, &mut rng);
                     sends.push((SimTime::ZERO + at, sender, conversation.id, bytes));
                     if sends.len() > MAX_MESSAGES_PER_RUN {
-                        return Err(format!("more than {MAX_MESSAGES_PER_RUN} messages in one run"));
+                        return Err(format!(
+                            "more than {MAX_MESSAGES_PER_RUN} messages in one run"
+                        ));
                     }
                 }
             }
@@ -398,14 +434,19 @@ fn schedule(
 
 /// Send times of one rate stream in `[traffic.start, stop)`, at most `max_messages`.
 fn send_times(traffic: &Traffic, stop: SimDuration, rng: &mut SimRng) -> Vec<SimDuration> {
-    let cap = traffic.max_messages.unwrap_or(u64::MAX).min(MAX_MESSAGES_PER_RUN as u64 + 1);
+    let cap = traffic
+        .max_messages
+        .unwrap_or(u64::MAX)
+        .min(MAX_MESSAGES_PER_RUN as u64 + 1);
     let mut times = Vec::new();
     let mut t = traffic.start;
     loop {
         let gaps: Vec<SimDuration> = match &traffic.rate {
             Rate::Constant { every } => vec![*every],
             Rate::Poisson { mean, per } => {
-                vec![SimDuration(rng.exponential(per.as_nanos() as f64 / mean) as u64)]
+                vec![SimDuration(
+                    rng.exponential(per.as_nanos() as f64 / mean) as u64
+                )]
             }
             Rate::Bursty {
                 messages,

@@ -6,7 +6,11 @@ use scenarios::run::execute;
 #[test]
 fn the_default_scenario_runs_and_reproduces() {
     let scenario = builtin::load("default").expect("built in").expect("valid");
-    let run = scenario.runs().into_iter().next().expect("at least one run");
+    let run = scenario
+        .runs()
+        .into_iter()
+        .next()
+        .expect("at least one run");
     let first = execute(&scenario, &run, "test", &mut |_, _| {}).expect("runs");
     let summary = &first.result.summary;
     println!("{summary:#?}");
@@ -15,5 +19,8 @@ fn the_default_scenario_runs_and_reproduces() {
     assert!(ratio > 0.5 && ratio <= 1.0, "delivery ratio {ratio}");
     let again = execute(&scenario, &run, "test", &mut |_, _| {}).expect("runs");
     assert_eq!(first.audit_hash, again.audit_hash);
-    assert_eq!(format!("{:?}", first.result.summary), format!("{:?}", again.result.summary));
+    assert_eq!(
+        format!("{:?}", first.result.summary),
+        format!("{:?}", again.result.summary)
+    );
 }

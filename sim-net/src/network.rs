@@ -746,7 +746,12 @@ where
                 bytes,
                 segment,
             } => {
-                let id = SegmentId { conn, dir: dir as usize, seq, bytes };
+                let id = SegmentId {
+                    conn,
+                    dir: dir as usize,
+                    seq,
+                    bytes,
+                };
                 self.on_arrive(sched, id, attempt, segment);
             }
             NetEvent::Ready {
@@ -756,7 +761,12 @@ where
                 bytes,
                 segment,
             } => {
-                let id = SegmentId { conn, dir: dir as usize, seq, bytes };
+                let id = SegmentId {
+                    conn,
+                    dir: dir as usize,
+                    seq,
+                    bytes,
+                };
                 self.on_ready(sched, id, segment);
             }
             NetEvent::Reset { conn, side } => {

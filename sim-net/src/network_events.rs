@@ -131,7 +131,12 @@ where
         attempt: u32,
         segment: Segment<N::Msg>,
     ) {
-        let SegmentId { conn, dir, seq, bytes } = id;
+        let SegmentId {
+            conn,
+            dir,
+            seq,
+            bytes,
+        } = id;
         let Some(c) = self.conns.get(conn) else {
             return;
         };
@@ -248,7 +253,12 @@ where
         id: SegmentId,
         segment: Segment<N::Msg>,
     ) {
-        let SegmentId { conn, dir, seq, bytes } = id;
+        let SegmentId {
+            conn,
+            dir,
+            seq,
+            bytes,
+        } = id;
         let Some(c) = self.conns.get_mut(conn) else {
             return;
         };

@@ -539,29 +539,49 @@ fn same_seed_same_audit_hash_different_seed_different_hash() {
 
 #[test]
 fn a_completed_close_frees_the_connection() {
-    let mut sim = star(link(10, 0.0), 1, 3, ProbeConfig::default(), &FaultSchedule::new());
+    let mut sim = star(
+        link(10, 0.0),
+        1,
+        3,
+        ProbeConfig::default(),
+        &FaultSchedule::new(),
+    );
     run_until(&mut sim, at_ms(1_000));
     assert_eq!(sim.world.live_connections(), 2);
-    sim.schedule(at_ms(2_000), NetEvent::Command {
-        node: n(0),
-        command: ProbeCommand::Close(n(1)),
-    });
+    sim.schedule(
+        at_ms(2_000),
+        NetEvent::Command {
+            node: n(0),
+            command: ProbeCommand::Close(n(1)),
+        },
+    );
     run_until(&mut sim, at_ms(3_000));
-    assert_eq!(sim.world.live_connections(), 1, "both sides of the closed connection are gone");
+    assert_eq!(
+        sim.world.live_connections(),
+        1,
+        "both sides of the closed connection are gone"
+    );
 }
 
 #[test]
 fn bandwidth_changes_during_a_run() {
     let mut faults = FaultSchedule::new();
-    faults.add(at_ms(5_000), Fault::SetBandwidth {
-        nodes: vec![n(0)],
-        up_bytes_per_s: 1_000,
-        down_bytes_per_s: 0,
-    });
+    faults.add(
+        at_ms(5_000),
+        Fault::SetBandwidth {
+            nodes: vec![n(0)],
+            up_bytes_per_s: 1_000,
+            down_bytes_per_s: 0,
+        },
+    );
     let mut sim = star(link(10, 0.0), 1, 2, ProbeConfig::default(), &faults);
     send(&mut sim, at_ms(1_000), 0, 1, 1, 1_000);
     send(&mut sim, at_ms(6_000), 0, 1, 2, 1_000);
     run_until(&mut sim, at_ms(20_000));
     let times: Vec<SimTime> = received(&sim, 1).iter().map(|(t, _, _)| *t).collect();
-    assert_eq!(times, [at_ms(1_010), at_ms(7_010)], "1 KB at 1 KB/s takes a second");
+    assert_eq!(
+        times,
+        [at_ms(1_010), at_ms(7_010)],
+        "1 KB at 1 KB/s takes a second"
+    );
 }

@@ -16,8 +16,8 @@ pub mod proto;
 pub mod protocol_ids;
 pub mod relay;
 pub mod sharding;
-pub mod wire;
 pub mod store;
+pub mod wire;
 
 pub use codec::{DecodeError, Frame};
 pub use message::{MessageHash, MessageId, message_hash, relay_message_id};

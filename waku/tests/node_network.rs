@@ -85,17 +85,28 @@ fn light_clients_send_with_lightpush_and_receive_with_filter() {
             .filter(|(_, n, m, _)| *m == id && *n == NodeId(other_light))
             .map(|(_, _, _, p)| *p)
             .collect();
-        assert_eq!(to_light, [DeliveryPath::FilterPush], "message {id} reaches the other light client");
+        assert_eq!(
+            to_light,
+            [DeliveryPath::FilterPush],
+            "message {id} reaches the other light client"
+        );
         let relays = got
             .iter()
             .filter(|(_, n, m, p)| *m == id && n.0 < 6 && *p == DeliveryPath::Relay)
             .count();
         // Every service node but the one that published it (the sender, or its lightpush
         // service node) receives it over relay.
-        assert_eq!(relays, 5, "message {id} from {sender} reaches the other service nodes");
+        assert_eq!(
+            relays, 5,
+            "message {id} from {sender} reaches the other service nodes"
+        );
     }
     for i in 0..6 {
-        assert_eq!(sim.world.node(NodeId(i)).archived_messages(), 3, "store node {i}");
+        assert_eq!(
+            sim.world.node(NodeId(i)).archived_messages(),
+            3,
+            "store node {i}"
+        );
     }
     assert_eq!(sim.world.node(NodeId(1)).filter_subscribers(), 1);
 }
@@ -103,15 +114,31 @@ fn light_clients_send_with_lightpush_and_receive_with_filter() {
 #[test]
 fn a_relay_node_that_sleeps_detects_it_reconnects_and_regrafts() {
     let mut faults = FaultSchedule::new();
-    faults.add(secs(60), Fault::Sleep { nodes: vec![NodeId(3)] });
-    faults.add(secs(600), Fault::Wake { nodes: vec![NodeId(3)] });
+    faults.add(
+        secs(60),
+        Fault::Sleep {
+            nodes: vec![NodeId(3)],
+        },
+    );
+    faults.add(
+        secs(600),
+        Fault::Wake {
+            nodes: vec![NodeId(3)],
+        },
+    );
     let mut sim = build(ring(10, Roles::RELAY), net(20), 3, &faults);
     publish(&mut sim, secs(300), 0, 1, 500);
     publish(&mut sim, secs(720), 0, 2, 500);
     sim.run(StopAt::time(secs(780))).unwrap();
     assert!(counter(&sim, NodeId(3), "sleep_detected") >= 1);
-    assert!(!first_receivers(&sim, 1).contains(&NodeId(3)), "asleep when message 1 went out");
-    assert!(first_receivers(&sim, 2).contains(&NodeId(3)), "back in the mesh for message 2");
+    assert!(
+        !first_receivers(&sim, 1).contains(&NodeId(3)),
+        "asleep when message 1 went out"
+    );
+    assert!(
+        first_receivers(&sim, 2).contains(&NodeId(3)),
+        "back in the mesh for message 2"
+    );
     assert!(!sim.world.node(NodeId(3)).mesh_peers(&topic()).is_empty());
 }
 
@@ -124,7 +151,12 @@ fn a_filter_client_resubscribes_after_its_service_node_stops_answering_pings() {
     };
     nodes.push((NodeConfig::preset(Implementation::Nwaku, Roles::LIGHT), app));
     let mut faults = FaultSchedule::new();
-    faults.add(secs(60), Fault::Sleep { nodes: vec![NodeId(0)] });
+    faults.add(
+        secs(60),
+        Fault::Sleep {
+            nodes: vec![NodeId(0)],
+        },
+    );
     let mut sim = build(nodes, net(20), 4, &faults);
     publish(&mut sim, secs(1200), 2, 9, 300);
     sim.run(StopAt::time(secs(1260))).unwrap();
@@ -133,7 +165,10 @@ fn a_filter_client_resubscribes_after_its_service_node_stops_answering_pings() {
         .into_iter()
         .filter(|(_, n, m, _)| *n == NodeId(4) && *m == 9)
         .collect();
-    assert_eq!(to_client.len(), 1, "received once through the new service node");
+    assert_eq!(
+        to_client.len(),
+        1,
+        "received once through the new service node"
+    );
     assert_eq!(to_client[0].3, DeliveryPath::FilterPush);
 }
-

@@ -24,13 +24,18 @@ fn network(seed: u64) -> common::Sim {
         .map(|_| NodeConfig::preset(Implementation::Nwaku, Roles::RELAY))
         .collect();
     for dial in topology.dial_plan() {
-        configs[dial.dialer as usize].static_peers.push(NodeId(dial.listener));
+        configs[dial.dialer as usize]
+            .static_peers
+            .push(NodeId(dial.listener));
     }
     let net = NetConfig {
         default_link: LinkModel::constant(SimDuration::from_millis(100)),
         ..NetConfig::default()
     };
-    let nodes = configs.into_iter().map(|c| (c, TestApp::default())).collect();
+    let nodes = configs
+        .into_iter()
+        .map(|c| (c, TestApp::default()))
+        .collect();
     build(nodes, net, seed, &FaultSchedule::new())
 }
 
@@ -45,7 +50,13 @@ fn thousand_node_relay_delivers_everything_with_bounded_meshes() {
     let messages = 20u64;
     for id in 0..messages {
         let publisher = rng.below(u64::from(NODES)) as u32;
-        publish(&mut sim, secs(60) + SimDuration::from_millis(500 * id), publisher, id, 10_000);
+        publish(
+            &mut sim,
+            secs(60) + SimDuration::from_millis(500 * id),
+            publisher,
+            id,
+            10_000,
+        );
     }
     sim.run(StopAt::time(secs(90))).unwrap();
 
@@ -59,7 +70,10 @@ fn thousand_node_relay_delivers_everything_with_bounded_meshes() {
     let (low, high) = (config.d_low, config.d_high);
     for i in 0..NODES {
         let mesh = sim.world.node(NodeId(i)).mesh_peers(&topic()).len();
-        assert!((low..=high).contains(&mesh), "node {i}: mesh {mesh} outside [{low}, {high}]");
+        assert!(
+            (low..=high).contains(&mesh),
+            "node {i}: mesh {mesh} outside [{low}, {high}]"
+        );
     }
 }
 
@@ -88,8 +102,13 @@ fn thousand_node_relay_bandwidth_at_one_message_per_second() {
     }
     let per_node = |bytes: u64| bytes as f64 / f64::from(NODES) / seconds as f64 / 1000.0;
     let (out_kbps, in_kbps) = (per_node(sent), per_node(received));
-    println!("relay bandwidth per node at 1 msg/s of 1 KB: {out_kbps:.1} KB/s out, {in_kbps:.1} KB/s in (published: ~10 KB/s)");
+    println!(
+        "relay bandwidth per node at 1 msg/s of 1 KB: {out_kbps:.1} KB/s out, {in_kbps:.1} KB/s in (published: ~10 KB/s)"
+    );
     // Each message crosses every mesh link about once (D = 6 → ~6 KB/s each way), plus gossip.
     assert!((3.0..30.0).contains(&in_kbps), "{in_kbps} KB/s in");
-    assert!((in_kbps - out_kbps).abs() < 0.5, "bytes in and out balance over the network");
+    assert!(
+        (in_kbps - out_kbps).abs() < 0.5,
+        "bytes in and out balance over the network"
+    );
 }

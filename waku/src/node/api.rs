@@ -225,7 +225,11 @@ impl WakuApi<'_, '_> {
     }
 
     /// Sends `query` to store node `peer`; results arrive as [`WakuEvent::Store`].
-    pub fn store_query(&mut self, peer: PeerId, query: StoreQuery) -> Result<QueryId, StoreClientError> {
+    pub fn store_query(
+        &mut self,
+        peer: PeerId,
+        query: StoreQuery,
+    ) -> Result<QueryId, StoreClientError> {
         let now = self.cx.now();
         self.cx.observe(AppObservation::Counter {
             name: "store_queries",

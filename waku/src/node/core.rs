@@ -360,9 +360,12 @@ impl Core {
                     cx.set_timer(timeout, timer_tag(TimerKind::PingTimeout, nonce));
                 } else {
                     let now = cx.now();
-                    self.machines
-                        .peer_manager
-                        .on_ping_result(now, peer, false, &mut self.out.peer_manager);
+                    self.machines.peer_manager.on_ping_result(
+                        now,
+                        peer,
+                        false,
+                        &mut self.out.peer_manager,
+                    );
                 }
             }
             PeerManagerOutput::PeerExchangeRequest { peer, query } => {
@@ -376,7 +379,9 @@ impl Core {
                 self.out.events.push_back(WakuEvent::SleepDetected { gap });
             }
             PeerManagerOutput::OnlineChanged { online } => {
-                self.out.events.push_back(WakuEvent::OnlineChanged { online });
+                self.out
+                    .events
+                    .push_back(WakuEvent::OnlineChanged { online });
             }
         }
     }
@@ -437,10 +442,13 @@ impl Core {
             relay.remove_peer(now, peer, &mut self.out.relay);
         }
         m.peer_manager.on_disconnected(now, peer);
-        m.store_client.peer_disconnected(peer, &mut self.out.store_client);
+        m.store_client
+            .peer_disconnected(peer, &mut self.out.store_client);
         m.lightpush_client
             .peer_disconnected(peer, &mut self.out.lightpush_client);
-        self.out.events.push_back(WakuEvent::PeerDisconnected { peer });
+        self.out
+            .events
+            .push_back(WakuEvent::PeerDisconnected { peer });
     }
 
     /// A dial to `peer` failed: queued frames are dropped and pending requests fail.
@@ -449,7 +457,8 @@ impl Core {
         self.queued.remove(&peer);
         let m = &mut self.machines;
         m.peer_manager.on_dial_failed(now, cx.rng(), peer);
-        m.store_client.peer_disconnected(peer, &mut self.out.store_client);
+        m.store_client
+            .peer_disconnected(peer, &mut self.out.store_client);
         m.lightpush_client
             .peer_disconnected(peer, &mut self.out.lightpush_client);
     }
@@ -563,8 +572,10 @@ impl Core {
 
     /// Hands a lightpush answer to the client.
     pub(super) fn lightpush_answer(&mut self, from: PeerId, response: LightPushWireResponse) {
-        self.machines
-            .lightpush_client
-            .handle_response(from, response, &mut self.out.lightpush_client);
+        self.machines.lightpush_client.handle_response(
+            from,
+            response,
+            &mut self.out.lightpush_client,
+        );
     }
 }

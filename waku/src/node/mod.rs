@@ -14,7 +14,6 @@ mod api;
 mod config;
 mod core;
 
-
 use std::rc::Rc;
 
 use sim_core::{AppObservation, Ctx, Input, Node, NodeId, SimTime};
@@ -23,8 +22,8 @@ pub use api::{App, Never, NoApp, WakuApi, WakuEvent};
 pub use config::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, directory_for};
 
 use self::core::{Core, POLLED, TimerKind};
-use crate::lightpush::LightPushWireResponse;
 use crate::lightpush::LightPushWireRequest;
+use crate::lightpush::LightPushWireResponse;
 use crate::peer_manager::{Directory, Origin};
 use crate::proto::PeerExchangeRpc;
 use crate::relay::PeerId;
@@ -80,12 +79,20 @@ impl<A: App> WakuNode<A> {
 
     /// Peers the relay knows (connected relay peers), and how many of them share `topic`.
     pub fn relay_peers(&self, topic: &str) -> (usize, usize) {
-        self.core.machines.relay.as_ref().map_or((0, 0), |r| (r.peers().count(), r.peers_on_topic(topic)))
+        self.core
+            .machines
+            .relay
+            .as_ref()
+            .map_or((0, 0), |r| (r.peers().count(), r.peers_on_topic(topic)))
     }
 
     /// Messages in the store archive (0 without the store role).
     pub fn archived_messages(&self) -> usize {
-        self.core.machines.store.as_ref().map_or(0, |s| s.archive().len())
+        self.core
+            .machines
+            .store
+            .as_ref()
+            .map_or(0, |s| s.archive().len())
     }
 
     /// Filter subscribers served (0 without the filter role).
@@ -140,8 +147,13 @@ impl<A: App> WakuNode<A> {
                 }
             }
             WakuFrame::StoreResponse(response) => {
-                m.store_client
-                    .handle_response(now, cx.rng(), from, *response, &mut core.out.store_client);
+                m.store_client.handle_response(
+                    now,
+                    cx.rng(),
+                    from,
+                    *response,
+                    &mut core.out.store_client,
+                );
             }
             WakuFrame::FilterRequest(request) => {
                 if let Some(filter) = m.filter.as_mut() {
@@ -154,7 +166,8 @@ impl<A: App> WakuNode<A> {
                     .handle_response(now, from, &response, &mut core.out.filter_client);
             }
             WakuFrame::FilterPush(push) => {
-                if let Some((pubsub_topic, message)) = m.filter_client.handle_push(now, from, *push) {
+                if let Some((pubsub_topic, message)) = m.filter_client.handle_push(now, from, *push)
+                {
                     core.out.events.push_back(WakuEvent::Message {
                         pubsub_topic,
                         message,
@@ -172,12 +185,16 @@ impl<A: App> WakuNode<A> {
             WakuFrame::LightPushV2(rpc) if rpc.request.is_some() => {
                 core.serve_lightpush(from, LightPushWireRequest::V2(*rpc), cx);
             }
-            WakuFrame::LightPushV2(rpc) => core.lightpush_answer(from, LightPushWireResponse::V2(*rpc)),
+            WakuFrame::LightPushV2(rpc) => {
+                core.lightpush_answer(from, LightPushWireResponse::V2(*rpc))
+            }
             WakuFrame::PeerExchange(rpc, true) => {
                 if core.config.roles.peer_exchange
                     && let Some(query) = rpc.query
                 {
-                    let response = m.peer_manager.handle_peer_exchange_request(cx.rng(), &query);
+                    let response = m
+                        .peer_manager
+                        .handle_peer_exchange_request(cx.rng(), &query);
                     let rpc = PeerExchangeRpc {
                         response: Some(response),
                         ..Default::default()

@@ -112,14 +112,21 @@ impl App for TestApp {
 }
 
 /// Builds a network of `nodes` (config and app each) and its engine with `faults`.
-pub fn build(nodes: Vec<(NodeConfig, TestApp)>, net: NetConfig, seed: u64, faults: &FaultSchedule) -> Sim {
+pub fn build(
+    nodes: Vec<(NodeConfig, TestApp)>,
+    net: NetConfig,
+    seed: u64,
+    faults: &FaultSchedule,
+) -> Sim {
     let configs: Vec<NodeConfig> = nodes.iter().map(|(c, _)| c.clone()).collect();
     let directory = Rc::new(directory_for(&configs));
     let count = nodes.len();
     let nodes = nodes
         .into_iter()
         .enumerate()
-        .map(|(i, (config, app))| WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app))
+        .map(|(i, (config, app))| {
+            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
+        })
         .collect();
     Network::new(net, seed, nodes, Log::new())
         .into_engine(&vec![Presence::Present; count], faults)
@@ -127,10 +134,13 @@ pub fn build(nodes: Vec<(NodeConfig, TestApp)>, net: NetConfig, seed: u64, fault
 }
 
 pub fn publish(sim: &mut Sim, at: SimTime, node: u32, id: u64, bytes: u32) {
-    sim.schedule(at, NetEvent::Command {
-        node: NodeId(node),
-        command: Publish { id, bytes },
-    });
+    sim.schedule(
+        at,
+        NetEvent::Command {
+            node: NodeId(node),
+            command: Publish { id, bytes },
+        },
+    );
 }
 
 /// (time, receiver, message id, path) of every reception.
