@@ -1,7 +1,7 @@
 //! The built-in demo: flooding nodes on a random regular graph under a fault schedule.
 //!
-//! Until the Waku protocols and the scenario format land, this is what `wakusim` with no
-//! arguments runs. It exercises everything the foundation offers — stream semantics with loss,
+//! `wakusim demo` runs it; the benchmarks and `cargo xtask determinism` use it to exercise the
+//! network without the Waku stack. It exercises everything the foundation offers — stream semantics with loss,
 //! bandwidth, a partition, desktop-style sleep, offline periods, crashes with restart — and
 //! measures ground truth the way the reports will: from the recorder, never from what nodes
 //! believe. [`FloodNode`] is a deliberately simple gossip: forward every new message to every

@@ -2,7 +2,7 @@
 //!
 //! The `wakusim` binary is a thin command line over the workspace crates; this library holds
 //! what the binary and the `xtask` tooling share:
-//! - [`demo`]: the built-in demo network (flooding nodes under faults), the default main job
-//!   until the scenario library lands.
+//! - [`demo`]: the flooding demo network under faults (`wakusim demo`), also used by the
+//!   benchmarks and `cargo xtask determinism` to exercise the network without Waku.
 
 pub mod demo;
