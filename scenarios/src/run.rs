@@ -197,10 +197,7 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
             .iter()
             .map(|(path, value)| SweepAxis {
                 name: path.clone(),
-                value: value
-                    .as_float()
-                    .or_else(|| value.as_integer().map(|i| i as f64))
-                    .unwrap_or(f64::NAN),
+                value: axis_coordinate(scenario, path, value),
             })
             .collect(),
         seed: run.seed,
@@ -216,6 +213,23 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
         identity,
         messages,
     })
+}
+
+/// The plotted coordinate of a sweep value: the number itself, or for text values (sizes,
+/// durations, names) its position in the axis's list, so plots and CSVs always get a number.
+fn axis_coordinate(scenario: &Scenario, path: &str, value: &toml::Value) -> f64 {
+    if let Some(number) = value
+        .as_float()
+        .or_else(|| value.as_integer().map(|i| i as f64))
+    {
+        return number;
+    }
+    scenario
+        .sweep
+        .iter()
+        .find(|axis| axis.path == path)
+        .and_then(|axis| axis.values.iter().position(|v| v == value))
+        .map_or(0.0, |i| i as f64)
 }
 
 /// What one finished run produced.

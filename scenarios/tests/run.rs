@@ -24,3 +24,17 @@ fn the_default_scenario_runs_and_reproduces() {
         format!("{:?}", again.result.summary)
     );
 }
+
+#[test]
+fn text_sweep_values_get_numeric_coordinates() {
+    let scenario = builtin::load("relay-calibration")
+        .expect("built in")
+        .expect("valid");
+    let runs = scenario.runs();
+    let last = runs.last().expect("runs");
+    let built = scenarios::run::build(&scenario, last, "test").expect("builds");
+    let axes = &built.identity.sweep_axes;
+    assert_eq!(axes.len(), 1);
+    // "500KB" is the third value of the axis.
+    assert_eq!(axes[0].value, 2.0);
+}
