@@ -2,15 +2,25 @@
 //! schedules, receives the conversations it is a member of, and reports to the ground-truth
 //! oracle what it created, what it received and what it believed about its own messages.
 //!
-//! Wire format of an application message: the payload starts with the application message id
-//! (8 bytes, big endian) and the sender's node id (4 bytes), padded with zeros to the
-//! scheduled size; the content topic names the conversation. Receivers recognise their
-//! conversations by content topic, so relay nodes that only forward traffic record nothing.
+//! Wire format of an application message ([`Frame::Plain`]): the payload starts with the
+//! application message id (8 bytes, big endian) and the sender's node id (4 bytes), padded with
+//! zeros to the scheduled size; the content topic names the conversation. Receivers recognise
+//! their conversations by content topic, so relay nodes that only forward traffic record
+//! nothing. The first padding byte (offset 12, when the payload is longer than the header)
+//! counts re-publications of the same application message as a new envelope (0 for the
+//! original, so `none` payloads are unchanged).
+//!
+//! MVDS variants carry [`Frame::Mvds`] instead: the 4-byte magic `MVDS`, the sender's and the
+//! addressee's node ids (4 bytes each, big endian; the addressee stands in for encryption to
+//! one peer, other members of the conversation ignore the frame), then the MVDS protobuf
+//! payload ([`crate::mvds::wire`]) whose message bodies are plain payloads as above. A plain
+//! payload never starts with the magic (application ids stay far below 2^56).
 //!
 //! Variant `none` (plain Waku): relay nodes publish on relay and believe a message sent when
 //! relay accepted it; light clients push through one lightpush service node and believe what
 //! it answers, and receive through one filter subscription, moving to the next filter service
-//! node when the subscription is lost.
+//! node when the subscription is lost. The other variants are layered on top by
+//! [`crate::layer`].
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -21,10 +31,18 @@ use waku::lightpush::LightPushClientOutput;
 use waku::node::{App, WakuApi, WakuEvent, waku_timestamp};
 use waku::proto::WakuMessage;
 
+use crate::layer::{Layer, ReliabilityConfig};
+use crate::mvds::wire::{self as mvds_wire, Payload};
 use crate::variant::Variant;
 
 /// Bytes of the application header at the start of every payload.
 pub const HEADER_BYTES: u32 = 12;
+/// Offset of the re-publication counter (the first padding byte).
+pub const ATTEMPT_OFFSET: usize = 12;
+/// The first bytes of an MVDS frame.
+pub const MVDS_MAGIC: [u8; 4] = *b"MVDS";
+/// Bytes of the MVDS frame header (magic, sender, addressee).
+pub const MVDS_HEADER_BYTES: usize = 12;
 /// Content topics per filter subscription request (the filter protocol's limit).
 const MAX_TOPICS_PER_SUBSCRIBE: usize = 100;
 /// Lightpush requests awaiting an answer; older ones are forgotten beyond this.
@@ -85,6 +103,10 @@ pub struct TrafficApp {
     filter_index: usize,
     /// Lightpush request id → message.
     pending_pushes: BTreeMap<String, AppMessageId>,
+    /// Parameters of the reliability protocols.
+    reliability: ReliabilityConfig,
+    /// The reliability layer (variants other than `none`; created at the first start).
+    layer: Option<Layer>,
 }
 
 impl TrafficApp {
@@ -100,7 +122,22 @@ impl TrafficApp {
             by_topic,
             filter_index: 0,
             pending_pushes: BTreeMap::new(),
+            reliability: ReliabilityConfig::default(),
+            layer: None,
         }
+    }
+
+    /// The same application with reliability parameters `reliability` (presets and
+    /// overrides; the default is status-go's).
+    #[must_use]
+    pub fn with_reliability(mut self, reliability: ReliabilityConfig) -> Self {
+        self.reliability = reliability;
+        self
+    }
+
+    /// The reliability layer, for inspection (`None` for `none` and before the first start).
+    pub fn layer(&self) -> Option<&Layer> {
+        self.layer.as_ref()
     }
 
     fn conversation(&self, id: u32) -> Option<&Rc<Conversation>> {
@@ -140,11 +177,92 @@ pub fn encode_payload(id: AppMessageId, sender: NodeId, bytes: u32) -> Vec<u8> {
     payload
 }
 
-/// The (message id, sender) in a payload, if it carries the header.
+/// [`encode_payload`] for the `attempt`-th publication (1 = original) of the message: the
+/// counter byte is `attempt − 1` (saturating), when the payload has room for it.
+pub fn encode_payload_attempt(
+    id: AppMessageId,
+    sender: NodeId,
+    bytes: u32,
+    attempt: u32,
+) -> Vec<u8> {
+    let mut payload = encode_payload(id, sender, bytes);
+    set_attempt(&mut payload, attempt);
+    payload
+}
+
+/// Sets the re-publication counter of a plain payload (no-op without room or for a frame).
+pub fn set_attempt(payload: &mut [u8], attempt: u32) {
+    if payload.starts_with(&MVDS_MAGIC) {
+        return;
+    }
+    if let Some(b) = payload.get_mut(ATTEMPT_OFFSET) {
+        *b = u8::try_from(attempt.saturating_sub(1)).unwrap_or(u8::MAX);
+    }
+}
+
+/// The (message id, sender) in a plain payload, if it carries the header (`None` for an
+/// MVDS frame).
 pub fn decode_payload(payload: &[u8]) -> Option<(AppMessageId, NodeId)> {
+    if payload.starts_with(&MVDS_MAGIC) {
+        return None;
+    }
     let id = u64::from_be_bytes(payload.get(..8)?.try_into().ok()?);
     let sender = u32::from_be_bytes(payload.get(8..12)?.try_into().ok()?);
     Some((AppMessageId(id), NodeId(sender)))
+}
+
+/// A decoded Waku payload of the traffic application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A plain application message.
+    Plain {
+        /// Its id.
+        id: AppMessageId,
+        /// Its sender.
+        sender: NodeId,
+        /// Publication number (1 = original; see [`encode_payload_attempt`]).
+        attempt: u32,
+    },
+    /// An MVDS packet from `sender` for `recipient`.
+    Mvds {
+        /// Who sent it.
+        sender: NodeId,
+        /// Who it is for.
+        recipient: NodeId,
+        /// The MVDS payload.
+        payload: Payload,
+    },
+}
+
+/// Decodes a payload: plain header or MVDS frame (`None` if it is neither).
+pub fn decode_frame(payload: &[u8]) -> Option<Frame> {
+    if payload.starts_with(&MVDS_MAGIC) {
+        let sender = u32::from_be_bytes(payload.get(4..8)?.try_into().ok()?);
+        let recipient = u32::from_be_bytes(payload.get(8..12)?.try_into().ok()?);
+        let payload = mvds_wire::decode(payload.get(MVDS_HEADER_BYTES..)?).ok()?;
+        return Some(Frame::Mvds {
+            sender: NodeId(sender),
+            recipient: NodeId(recipient),
+            payload,
+        });
+    }
+    let (id, sender) = decode_payload(payload)?;
+    let attempt = payload.get(ATTEMPT_OFFSET).map_or(1, |b| u32::from(*b) + 1);
+    Some(Frame::Plain {
+        id,
+        sender,
+        attempt,
+    })
+}
+
+/// The MVDS frame carrying `payload` from `sender` to `recipient`.
+pub fn encode_mvds_frame(sender: NodeId, recipient: NodeId, payload: &Payload) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MVDS_HEADER_BYTES + mvds_wire::encoded_len(payload));
+    out.extend_from_slice(&MVDS_MAGIC);
+    out.extend_from_slice(&sender.0.to_be_bytes());
+    out.extend_from_slice(&recipient.0.to_be_bytes());
+    mvds_wire::encode_into(payload, &mut out);
+    out
 }
 
 impl App for TrafficApp {
@@ -153,6 +271,21 @@ impl App for TrafficApp {
     fn start(&mut self, api: &mut WakuApi<'_, '_>) {
         if !api.has_relay() {
             self.subscribe(api);
+        }
+        let variant = self.config.variant;
+        if variant == Variant::None {
+            return;
+        }
+        if self.layer.is_none() {
+            // Light clients have no store-based reliability yet: with `store-check` they
+            // behave as in `none`.
+            if variant == Variant::StoreCheck && !api.has_relay() {
+                return;
+            }
+            self.layer = Some(Layer::new(variant, &self.config, &self.reliability, api));
+        }
+        if let Some(layer) = self.layer.as_mut() {
+            layer.start(api);
         }
     }
 
@@ -172,6 +305,10 @@ impl App for TrafficApp {
             recipients,
             payload_bytes: send.bytes,
         });
+        if let Some(layer) = self.layer.as_mut() {
+            layer.command(send, &conversation, api);
+            return;
+        }
         let message = WakuMessage::new(
             encode_payload(send.id, me, send.bytes),
             conversation.content_topic.clone(),
@@ -201,6 +338,13 @@ impl App for TrafficApp {
     }
 
     fn event(&mut self, event: WakuEvent, api: &mut WakuApi<'_, '_>) {
+        let event = match self.layer.as_mut() {
+            Some(layer) => match layer.event(event, api) {
+                Some(event) => event,
+                None => return,
+            },
+            None => event,
+        };
         match event {
             WakuEvent::Message { message, path, .. } => {
                 let Some((id, sender)) = decode_payload(&message.payload) else {
@@ -231,11 +375,18 @@ impl App for TrafficApp {
         }
     }
 
-    fn timer(&mut self, _tag: u64, _api: &mut WakuApi<'_, '_>) {}
+    fn timer(&mut self, tag: u64, api: &mut WakuApi<'_, '_>) {
+        if let Some(layer) = self.layer.as_mut() {
+            layer.timer(tag, api);
+        }
+    }
 
     fn crash(&mut self) {
         self.filter_index = 0;
         self.pending_pushes.clear();
+        if let Some(layer) = self.layer.as_mut() {
+            layer.crash();
+        }
     }
 }
 
@@ -258,5 +409,48 @@ mod tests {
         );
         assert_eq!(encode_payload(AppMessageId(1), NodeId(2), 3).len(), 12);
         assert_eq!(decode_payload(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn frames_decode_plain_attempts_and_mvds() {
+        let original = encode_payload(AppMessageId(9), NodeId(4), 40);
+        assert_eq!(
+            decode_frame(&original),
+            Some(Frame::Plain {
+                id: AppMessageId(9),
+                sender: NodeId(4),
+                attempt: 1
+            })
+        );
+        let again = encode_payload_attempt(AppMessageId(9), NodeId(4), 40, 3);
+        assert_eq!(decode_payload(&again), Some((AppMessageId(9), NodeId(4))));
+        assert!(matches!(
+            decode_frame(&again),
+            Some(Frame::Plain { attempt: 3, .. })
+        ));
+        let bare = encode_payload_attempt(AppMessageId(9), NodeId(4), 12, 3);
+        assert!(matches!(
+            decode_frame(&bare),
+            Some(Frame::Plain { attempt: 1, .. })
+        ));
+        let payload = Payload {
+            acks: vec![crate::mvds::MvdsId([1; 32])],
+            messages: Vec::new(),
+        };
+        let frame = encode_mvds_frame(NodeId(1), NodeId(2), &payload);
+        assert_eq!(
+            decode_payload(&frame),
+            None,
+            "a frame is not a plain payload"
+        );
+        assert_eq!(
+            decode_frame(&frame),
+            Some(Frame::Mvds {
+                sender: NodeId(1),
+                recipient: NodeId(2),
+                payload
+            })
+        );
+        assert_eq!(decode_frame(&frame[..10]), None);
     }
 }

@@ -1,13 +1,24 @@
 //! reliability: what is measured — the application that drives traffic through Waku, and the
 //! reliability protocols under test layered inside it.
 //!
-//! - [`app`]: [`TrafficApp`](app::TrafficApp), the application on every simulated node:
+//! - [`app`]: [`TrafficApp`], the application on every simulated node:
 //!   sends the scenario's messages (relay, or lightpush for light clients), receives them
 //!   (relay or filter push), and reports created / received / believed status to the oracle;
+//! - [`store_check`]: store-based p2p reliability for relay nodes (presence checks and
+//!   re-publish; missing-message retrieval over time windows) as a sans-IO machine, with the
+//!   go-waku / status-go, nwaku and logos-delivery presets;
+//! - [`mvds`]: MVDS batch mode (epochs, exponential backoff, ACKs) as a sans-IO machine, and
+//!   its wire format;
+//! - [`layer`]: the glue that runs those machines inside the traffic application for the
+//!   variants other than `none`;
 //! - [`variant`]: the registry of reliability variants a scenario can compare.
 
 pub mod app;
+pub mod layer;
+pub mod mvds;
+pub mod store_check;
 pub mod variant;
 
 pub use app::{Conversation, Send, TrafficApp, TrafficConfig};
+pub use layer::ReliabilityConfig;
 pub use variant::{KNOWN_VARIANTS, Variant};

@@ -1,13 +1,22 @@
 //! The reliability variants a scenario can compare on the same seeds and faults.
 
 /// Every variant name a scenario may list, in the order reports show them.
-pub const KNOWN_VARIANTS: &[&str] = &["none"];
+pub const KNOWN_VARIANTS: &[&str] = &["none", "store-check", "mvds", "mvds+store-check"];
 
 /// A reliability strategy layered on the plain Waku protocols.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Variant {
     /// Plain Waku: relay (or lightpush + filter for light clients), no retries, no store use.
     None,
+    /// Store-based p2p reliability on relay nodes ([`crate::store_check`]): presence checks
+    /// and re-publish for sent messages, missing-message retrieval for received ones. Light
+    /// clients behave as in `None`.
+    StoreCheck,
+    /// MVDS batch mode ([`crate::mvds`]) end to end, over relay or lightpush + filter.
+    Mvds,
+    /// MVDS over store-based p2p reliability (relay nodes; light clients run MVDS alone), as
+    /// status-go runs 1:1 chats on desktop.
+    MvdsStoreCheck,
 }
 
 impl Variant {
@@ -15,6 +24,9 @@ impl Variant {
     pub fn parse(name: &str) -> Option<Variant> {
         match name {
             "none" => Some(Variant::None),
+            "store-check" => Some(Variant::StoreCheck),
+            "mvds" => Some(Variant::Mvds),
+            "mvds+store-check" => Some(Variant::MvdsStoreCheck),
             _ => None,
         }
     }
@@ -23,7 +35,20 @@ impl Variant {
     pub fn name(self) -> &'static str {
         match self {
             Variant::None => "none",
+            Variant::StoreCheck => "store-check",
+            Variant::Mvds => "mvds",
+            Variant::MvdsStoreCheck => "mvds+store-check",
         }
+    }
+
+    /// Whether relay nodes run store-based reliability.
+    pub fn uses_store_check(self) -> bool {
+        matches!(self, Variant::StoreCheck | Variant::MvdsStoreCheck)
+    }
+
+    /// Whether messages go through MVDS.
+    pub fn uses_mvds(self) -> bool {
+        matches!(self, Variant::Mvds | Variant::MvdsStoreCheck)
     }
 }
 
