@@ -269,10 +269,11 @@ impl App for TrafficApp {
     type Command = Send;
 
     fn start(&mut self, api: &mut WakuApi<'_, '_>) {
-        if !api.has_relay() {
+        let variant = self.config.variant;
+        // Under `light-client` the layer subscribes (on several service nodes).
+        if !api.has_relay() && variant != Variant::LightClient {
             self.subscribe(api);
         }
-        let variant = self.config.variant;
         if variant == Variant::None {
             return;
         }
@@ -280,6 +281,11 @@ impl App for TrafficApp {
             // Light clients have no store-based reliability yet: with `store-check` they
             // behave as in `none`.
             if variant == Variant::StoreCheck && !api.has_relay() {
+                return;
+            }
+            // Relay nodes have no light-client reliability: under `light-client` they
+            // behave as in `none`.
+            if variant == Variant::LightClient && api.has_relay() {
                 return;
             }
             self.layer = Some(Layer::new(variant, &self.config, &self.reliability, api));

@@ -15,6 +15,9 @@
 //!   store check; MVDS keeps retransmitting). An ACK stops the store check of payloads whose
 //!   messages are all acknowledged (status-go `DeleteByMessageIDs`).
 //!
+//! - `light-client` (light clients only, through [`crate::light_glue`]): *Sent* when one of
+//!   the redundant lightpush requests was accepted; *Failed* when every attempt failed.
+//!
 //! Receptions (`Received`) report every copy the application decodes, with the path:
 //! `store_fetch` for messages retrieved from a store node, else `retransmission` for an MVDS
 //! transmission after the first or a store-check re-post, else the Waku path. `MissDetected`
@@ -46,6 +49,8 @@ use crate::app::{
     Conversation, Frame, Send, TrafficConfig, decode_frame, decode_payload, encode_mvds_frame,
     encode_payload, set_attempt,
 };
+use crate::light_client::LightClientConfig;
+use crate::light_glue::{Effect, LightGlue};
 use crate::mvds::{Mvds, MvdsConfig, MvdsMessage, MvdsOutput, Payload};
 use crate::store_check::{Interest, RepublishAs, StoreCheck, StoreCheckConfig, StoreCheckOutput};
 use crate::variant::Variant;
@@ -68,6 +73,8 @@ pub struct ReliabilityConfig {
     /// started) is a peer-online event for MVDS (the reference does not say what raises the
     /// event in status-go; this is the simulator's trigger).
     pub mvds_peer_silence: SimDuration,
+    /// Light-client reliability (default: [`LightClientConfig::js_waku`]).
+    pub light_client: LightClientConfig,
 }
 
 impl Default for ReliabilityConfig {
@@ -76,6 +83,7 @@ impl Default for ReliabilityConfig {
             store_check: StoreCheckConfig::go_waku(),
             mvds: MvdsConfig::status_go(),
             mvds_peer_silence: SimDuration::from_mins(1),
+            light_client: LightClientConfig::js_waku(),
         }
     }
 }
@@ -123,6 +131,7 @@ pub struct Layer {
     stores: Vec<NodeId>,
     store: Option<StoreCheck<Tag>>,
     mvds: Option<Mvds>,
+    light: Option<LightGlue>,
     queries: BTreeMap<QueryId, crate::store_check::QueryToken>,
     pushes: BTreeMap<String, Tag>,
     timer: Option<(TimerId, SimTime)>,
@@ -153,6 +162,14 @@ impl Layer {
         let mvds = variant
             .uses_mvds()
             .then(|| Mvds::new(config.mvds.clone(), api.now()));
+        let light = (variant == Variant::LightClient && !relay).then(|| {
+            LightGlue::new(
+                config.light_client.clone(),
+                &traffic.conversations,
+                traffic.lightpush_peers.clone(),
+                traffic.filter_peers.clone(),
+            )
+        });
         Layer {
             variant,
             relay,
@@ -173,6 +190,7 @@ impl Layer {
             stores: Vec::new(),
             store,
             mvds,
+            light,
             queries: BTreeMap::new(),
             pushes: BTreeMap::new(),
             timer: None,
@@ -194,9 +212,18 @@ impl Layer {
         self.mvds.as_ref()
     }
 
+    /// The light-client glue, if this node runs it.
+    pub fn light_client(&self) -> Option<&LightGlue> {
+        self.light.as_ref()
+    }
+
     /// The node (re)started.
     pub fn start(&mut self, api: &mut WakuApi<'_, '_>) {
         let now = api.now();
+        if let Some(light) = self.light.as_mut() {
+            let effects = light.start(api);
+            self.apply(effects, api);
+        }
         self.stores = api.service_peers(Capabilities::STORE);
         if let Some(store) = self.store.as_mut() {
             let mut by_pubsub: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -225,6 +252,9 @@ impl Layer {
     pub fn crash(&mut self) {
         if let Some(store) = self.store.as_mut() {
             store.crash();
+        }
+        if let Some(light) = self.light.as_mut() {
+            light.crash();
         }
         self.queries.clear();
         self.pushes.clear();
@@ -284,9 +314,34 @@ impl Layer {
                 }
                 None
             }
-            WakuEvent::Store(output) => self.store_event(output, api),
-            WakuEvent::LightPush(output) => self.lightpush_event(output, api),
+            WakuEvent::Store(output) => match self.light.as_mut().map(|l| l.store(&output, api)) {
+                Some(Some(effects)) => {
+                    self.apply(effects, api);
+                    None
+                }
+                _ => self.store_event(output, api),
+            },
+            WakuEvent::LightPush(output) => {
+                match self.light.as_mut().map(|l| l.lightpush(&output, api)) {
+                    Some(Some(effects)) => {
+                        self.apply(effects, api);
+                        None
+                    }
+                    _ => self.lightpush_event(output, api),
+                }
+            }
+            WakuEvent::Filter(output) if self.light.is_some() => {
+                if let Some(light) = self.light.as_mut() {
+                    let effects = light.filter(&output, api);
+                    self.apply(effects, api);
+                }
+                None
+            }
             WakuEvent::OnlineChanged { online } | WakuEvent::NetworkChanged { online } => {
+                if let Some(light) = self.light.as_mut() {
+                    let effects = light.online(online, api);
+                    self.apply(effects, api);
+                }
                 if let Some(store) = self.store.as_mut() {
                     if online {
                         store.came_online(now);
@@ -297,6 +352,10 @@ impl Layer {
                 Some(event)
             }
             WakuEvent::SleepDetected { gap } => {
+                if let Some(light) = self.light.as_mut() {
+                    let effects = light.slept(gap, api);
+                    self.apply(effects, api);
+                }
                 if let Some(store) = self.store.as_mut() {
                     store.went_offline(SimTime(now.as_nanos().saturating_sub(gap.as_nanos())));
                     store.came_online(now);
@@ -327,14 +386,34 @@ impl Layer {
             mvds.handle_timeout(now, api.rng(), &mut out);
             self.mvds_outputs(out, DeliveryPath::Direct, api);
         }
+        if let Some(light) = self.light.as_mut() {
+            let effects = light.timer(api);
+            self.apply(effects, api);
+        }
         self.rearm(api);
+    }
+
+    /// Carries out what the light-client glue asks for.
+    fn apply(&mut self, effects: Vec<Effect>, api: &mut WakuApi<'_, '_>) {
+        for effect in effects {
+            match effect {
+                Effect::Believe(ids, status) => self.believe(&ids, status, api),
+                Effect::Deliver(message) => {
+                    if self.topics.contains(&message.content_topic) {
+                        counter(api, "light_store_fetched", 1);
+                        self.deliver(&message, DeliveryPath::StoreFetch, api);
+                    }
+                }
+            }
+        }
     }
 
     /// Arms the one application timer at the machines' earliest deadline.
     fn rearm(&mut self, api: &mut WakuApi<'_, '_>) {
         let store = self.store.as_ref().and_then(|s| s.poll_timeout());
         let mvds = self.mvds.as_ref().and_then(|m| m.poll_timeout());
-        let next = [store, mvds].into_iter().flatten().min();
+        let light = self.light.as_ref().and_then(|l| l.poll_timeout());
+        let next = [store, mvds, light].into_iter().flatten().min();
         if self.timer.map(|(_, at)| at) == next {
             return;
         }
@@ -370,6 +449,11 @@ impl Layer {
             } else if ok {
                 self.believe(&ids, BelievedStatus::Sent, api);
             }
+            return;
+        }
+        if let Some(light) = self.light.as_mut() {
+            let effects = light.send(pubsub_topic, message, ids, api);
+            self.apply(effects, api);
             return;
         }
         let Some(peer) = self.lightpush_peers.first().copied() else {
@@ -646,7 +730,7 @@ impl Layer {
 
 /// The store nodes to choose from: those connected, if any (go-waku's `StorenodeCycle` only
 /// uses nodes that answered its ping), else every store node known.
-fn usable_stores(known: &[NodeId], api: &WakuApi<'_, '_>) -> Vec<NodeId> {
+pub(crate) fn usable_stores(known: &[NodeId], api: &WakuApi<'_, '_>) -> Vec<NodeId> {
     let connected: Vec<NodeId> = known
         .iter()
         .copied()

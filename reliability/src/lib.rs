@@ -11,14 +11,21 @@
 //!   its wire format;
 //! - [`layer`]: the glue that runs those machines inside the traffic application for the
 //!   variants other than `none`;
+//! - [`light_client`]: light-client reliability (redundant lightpush with retries, redundant
+//!   filter subscriptions with eviction, store queries over offline gaps) as a sans-IO
+//!   machine with the js-waku, go-waku, logos-delivery and spec presets; [`light_glue`] wires
+//!   it to a light node;
 //! - [`variant`]: the registry of reliability variants a scenario can compare.
 
 pub mod app;
 pub mod layer;
+pub mod light_client;
+pub mod light_glue;
 pub mod mvds;
 pub mod store_check;
 pub mod variant;
 
 pub use app::{Conversation, Send, TrafficApp, TrafficConfig};
 pub use layer::ReliabilityConfig;
+pub use light_client::LightClientConfig;
 pub use variant::{KNOWN_VARIANTS, Variant};

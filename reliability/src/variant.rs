@@ -1,7 +1,13 @@
 //! The reliability variants a scenario can compare on the same seeds and faults.
 
 /// Every variant name a scenario may list, in the order reports show them.
-pub const KNOWN_VARIANTS: &[&str] = &["none", "store-check", "mvds", "mvds+store-check"];
+pub const KNOWN_VARIANTS: &[&str] = &[
+    "none",
+    "store-check",
+    "light-client",
+    "mvds",
+    "mvds+store-check",
+];
 
 /// A reliability strategy layered on the plain Waku protocols.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -12,6 +18,10 @@ pub enum Variant {
     /// and re-publish for sent messages, missing-message retrieval for received ones. Light
     /// clients behave as in `None`.
     StoreCheck,
+    /// Light-client reliability ([`crate::light_client`]): lightpush to several service nodes
+    /// with retries, redundant filter subscriptions with eviction and replacement, store
+    /// queries over offline gaps. Relay nodes behave as in `None`.
+    LightClient,
     /// MVDS batch mode ([`crate::mvds`]) end to end, over relay or lightpush + filter.
     Mvds,
     /// MVDS over store-based p2p reliability (relay nodes; light clients run MVDS alone), as
@@ -25,6 +35,7 @@ impl Variant {
         match name {
             "none" => Some(Variant::None),
             "store-check" => Some(Variant::StoreCheck),
+            "light-client" => Some(Variant::LightClient),
             "mvds" => Some(Variant::Mvds),
             "mvds+store-check" => Some(Variant::MvdsStoreCheck),
             _ => None,
@@ -36,6 +47,7 @@ impl Variant {
         match self {
             Variant::None => "none",
             Variant::StoreCheck => "store-check",
+            Variant::LightClient => "light-client",
             Variant::Mvds => "mvds",
             Variant::MvdsStoreCheck => "mvds+store-check",
         }

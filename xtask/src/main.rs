@@ -4,11 +4,14 @@
 //! - `ci`: everything CI checks (fmt, clippy, tests, codegen check, determinism, tidy);
 //! - `determinism`: runs built-in scenarios twice and fails at the first diverging event;
 //! - `tidy`: fails on determinism-rule violations in the simulation crates (DESIGN §3);
-//! - `codegen [--check]`: regenerates the checked-in protobuf code (no system protoc).
+//! - `codegen [--check]`: regenerates the checked-in protobuf code (no system protoc);
+//! - `results [NAME…]`: runs the reliability comparison scenarios (release binary) and
+//!   writes `docs/results.md`.
 
 mod ci;
 mod codegen;
 mod determinism;
+mod results;
 mod tidy;
 
 use std::path::PathBuf;
@@ -31,9 +34,12 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         Some("ci") => ci::run(&root),
         Some("determinism") => determinism::run(&root, &args[1..]),
         Some("tidy") => tidy::run(&root),
+        Some("results") => results::run(&root, &args[1..]),
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
         _ => {
-            eprintln!("usage: cargo xtask <ci | determinism | tidy | codegen [--check]>");
+            eprintln!(
+                "usage: cargo xtask <ci | determinism | tidy | codegen [--check] | results [NAME…]>"
+            );
             std::process::exit(2);
         }
     }
