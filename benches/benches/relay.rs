@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p wakusim-benches --bench relay [-- 1000 10000]` prints, per size: events,
 //! wall time, events/s, real-time factor (simulated / wall seconds, one core) and peak heap per
-//! node, and writes `target/bench-results/relay.csv`. Targets (DESIGN §10): ≥ 500× real time
+//! node and the run's audit hash (so an optimisation that changes behaviour shows), and writes
+//! `target/bench-results/relay.csv`. Targets (DESIGN §10): ≥ 500× real time
 //! at 1 000 nodes, ≥ 50× at 10 000.
 
 use std::fmt::Write as _;
@@ -62,8 +63,8 @@ fn main() {
         "nodes,simulated_s,events,wall_s,events_per_s,real_time_factor,peak_heap_bytes_per_node\n",
     );
     println!(
-        "{:>7} {:>6} {:>11} {:>8} {:>11} {:>8} {:>12}",
-        "nodes", "sim_s", "events", "wall_s", "events/s", "rtf", "heap B/node"
+        "{:>7} {:>6} {:>11} {:>8} {:>11} {:>8} {:>12} {:>16}",
+        "nodes", "sim_s", "events", "wall_s", "events/s", "rtf", "heap B/node", "audit hash"
     );
     for nodes in sizes {
         let scenario = scenarios::parse_str("relay-bench", &scenario(nodes)).expect("valid");
@@ -80,9 +81,10 @@ fn main() {
         let simulated_s = (built.end - SimTime::ZERO).as_secs_f64();
         let events = built.engine.events_processed();
         println!(
-            "{nodes:>7} {simulated_s:>6.0} {events:>11} {wall_s:>8.2} {:>11.0} {:>8.1} {heap:>12.0}",
+            "{nodes:>7} {simulated_s:>6.0} {events:>11} {wall_s:>8.2} {:>11.0} {:>8.1} {heap:>12.0} {:016x}",
             events as f64 / wall_s,
-            simulated_s / wall_s
+            simulated_s / wall_s,
+            built.engine.audit_hash()
         );
         let _ = writeln!(
             csv,

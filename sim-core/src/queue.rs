@@ -38,6 +38,9 @@
 //! pending events (up to twice, from `Vec` growth) plus at most `slots * KEEP_SLOT_BYTES`,
 //! however many laps it runs. (Keeping every buffer instead made a dense run retain one
 //! bucket's worth of memory in every slot it had passed: 650 MB for 10^5 pending events.)
+//! The larger drained buffers go to a small pool instead (at most [`SPARE_BUFFERS`] of at
+//! most [`SPARE_MAX_BYTES`]), from which a slot that starts filling takes one, so a dense run
+//! does not regrow a buffer for every bucket it fills.
 //! The two heaps keep their peak capacity, as any `BinaryHeap` does.
 
 use std::cmp::Reverse;
@@ -65,6 +68,12 @@ const MAX_SLOT_BITS: u32 = 24;
 /// A drained slot keeps a buffer of at most this many bytes for its next lap; larger ones are
 /// freed. Caps the memory a wheel retains at `slots * KEEP_SLOT_BYTES` beyond what is pending.
 const KEEP_SLOT_BYTES: usize = 1024;
+
+/// Drained buffers larger than [`KEEP_SLOT_BYTES`] kept for reuse, at most this many...
+const SPARE_BUFFERS: usize = 16;
+
+/// ...and only up to this size each (larger ones are freed).
+const SPARE_MAX_BYTES: usize = 256 * 1024;
 
 /// A scheduled event as the queue stores it.
 struct Entry<E> {
@@ -170,6 +179,9 @@ pub struct EventQueue<E> {
     wheel: Vec<Vec<Entry<E>>>,
     /// Number of events in `wheel`.
     wheel_len: usize,
+    /// Empty buffers of drained buckets, for slots that start filling (bounded, see the
+    /// module docs).
+    spares: Vec<Vec<Entry<E>>>,
     /// Which wheel slots are non-empty.
     occupied: Occupancy,
     /// Events at buckets beyond `cursor + slot_mask`.
@@ -215,6 +227,7 @@ impl<E> EventQueue<E> {
             late: BinaryHeap::new(),
             wheel,
             wheel_len: 0,
+            spares: Vec::new(),
             occupied: Occupancy::new(slots),
             overflow: BinaryHeap::new(),
             len: 0,
@@ -311,6 +324,11 @@ impl<E> EventQueue<E> {
         let contents = &mut self.wheel[slot];
         if contents.is_empty() {
             self.occupied.insert(slot);
+            if contents.capacity() == 0
+                && let Some(spare) = self.spares.pop()
+            {
+                *contents = spare;
+            }
         }
         contents.push(entry);
         self.wheel_len += 1;
@@ -345,8 +363,12 @@ impl<E> EventQueue<E> {
             // holding a large buffer for the next lap.
             std::mem::swap(&mut self.current, &mut self.wheel[slot]);
             let spare = &mut self.wheel[slot];
-            if spare.capacity() * size_of::<Entry<E>>() > KEEP_SLOT_BYTES {
-                *spare = Vec::new();
+            let bytes = spare.capacity() * size_of::<Entry<E>>();
+            if bytes > KEEP_SLOT_BYTES {
+                let spare = std::mem::take(spare);
+                if bytes <= SPARE_MAX_BYTES && self.spares.len() < SPARE_BUFFERS {
+                    self.spares.push(spare);
+                }
             }
             self.occupied.remove(slot);
             self.wheel_len -= self.current.len();

@@ -268,26 +268,35 @@ impl AuditWords for (u64, u64, u64) {
     }
 }
 
-/// Everything the network keeps per node.
+/// What the network keeps per node about its host and connectivity. The node itself, its
+/// random streams and timer counter live in separate vectors: every segment reads the state of
+/// both ends, so this stays small and its hot fields come first, in one cache line
+/// (`repr(C)` keeps the declared order).
+#[repr(C)]
 struct Slot<N: Node> {
-    node: N,
     process: Process,
     network_up: bool,
+    degraded: Option<u16>,
     incarnation: u32,
-    rng: SimRng,
-    net_rng: SimRng,
-    next_timer: u64,
-    live_timers: BTreeSet<u64>,
+    skew_ms: i64,
+    net: NodeNet,
+    up_free_at: SimTime,
+    down_free_at: SimTime,
+    stats: NodeStats,
+    /// Ids of the timers set and neither fired nor cancelled, sorted (a handful per node;
+    /// ids only grow, so a new one goes at the end).
+    live_timers: Vec<u64>,
     /// Inputs that came due while the process slept, handled in order on wake-up.
     deferred: VecDeque<Input<N::Msg, N::Command>>,
     /// Connections this side still considers usable (Connecting or Open).
     conns: BTreeSet<ConnId>,
-    skew_ms: i64,
-    net: NodeNet,
-    degraded: Option<u16>,
-    up_free_at: SimTime,
-    down_free_at: SimTime,
-    stats: NodeStats,
+}
+
+/// The node and what only it uses: its random stream and timer-id counter.
+struct Host<N> {
+    node: N,
+    rng: SimRng,
+    next_timer: u64,
 }
 
 type Events<N> = NetEvent<<N as Node>::Msg, <N as Node>::Command>;
@@ -296,6 +305,9 @@ type Events<N> = NetEvent<<N as Node>::Msg, <N as Node>::Command>;
 pub struct Network<N: Node, R: Recorder<N::Observation>> {
     config: NetConfig,
     slots: Vec<Slot<N>>,
+    hosts: Vec<Host<N>>,
+    /// Each node's `net` stream: draws for the messages it sends.
+    net_rngs: Vec<SimRng>,
     conns: ConnTable<N::Msg>,
     links: LinkTable,
     partition: Partition,
@@ -329,33 +341,41 @@ where
             panic!("invalid network configuration (validate before building): {e}");
         }
         let classes = N::Msg::CLASSES.len().max(1);
-        let slots = nodes
-            .into_iter()
-            .enumerate()
-            .map(|(i, node)| Slot {
-                node,
+        let node_count = nodes.len();
+        let slots = (0..node_count)
+            .map(|_| Slot {
                 process: Process::Running,
                 network_up: true,
+                degraded: None,
                 incarnation: 0,
-                rng: SimRng::stream(seed, "node", i as u64),
-                net_rng: SimRng::stream(seed, "net", i as u64),
-                next_timer: 0,
-                live_timers: BTreeSet::new(),
-                deferred: VecDeque::new(),
-                conns: BTreeSet::new(),
                 skew_ms: 0,
                 net: NodeNet::default(),
-                degraded: None,
                 up_free_at: SimTime::ZERO,
                 down_free_at: SimTime::ZERO,
                 stats: NodeStats::new(classes),
+                live_timers: Vec::new(),
+                deferred: VecDeque::new(),
+                conns: BTreeSet::new(),
             })
             .collect::<Vec<_>>();
-        let node_count = slots.len();
+        let hosts = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, node)| Host {
+                node,
+                rng: SimRng::stream(seed, "node", i as u64),
+                next_timer: 0,
+            })
+            .collect::<Vec<_>>();
+        let net_rngs = (0..node_count)
+            .map(|i| SimRng::stream(seed, "net", i as u64))
+            .collect::<Vec<_>>();
         Network {
             links: LinkTable::new(config.default_link.clone()),
             config,
             slots,
+            hosts,
+            net_rngs,
             conns: ConnTable::new(),
             partition: Partition::new(node_count),
             faults: Vec::new(),
@@ -383,7 +403,7 @@ where
 
     /// The node itself, for inspection.
     pub fn node(&self, id: NodeId) -> &N {
-        &self.slots[id.index()].node
+        &self.hosts[id.index()].node
     }
 
     /// What the network counted for a node.
@@ -461,21 +481,22 @@ where
         input: Input<N::Msg, N::Command>,
     ) {
         let now = sched.now();
-        let slot = &mut self.slots[node.index()];
+        let slot = &self.slots[node.index()];
         debug_assert_eq!(slot.process, Process::Running, "dispatch to a stopped node");
         let local_now = skewed(now, slot.skew_ms);
         let mut actions = std::mem::take(&mut self.actions);
         let mut observations = std::mem::take(&mut self.observations);
         {
+            let host = &mut self.hosts[node.index()];
             let mut cx = Ctx::new(
                 local_now,
                 node,
-                &mut slot.rng,
-                &mut slot.next_timer,
+                &mut host.rng,
+                &mut host.next_timer,
                 &mut actions,
                 &mut observations,
             );
-            slot.node.handle(input, &mut cx);
+            host.node.handle(input, &mut cx);
         }
         for observation in observations.drain(..) {
             self.recorder.record(now, node, observation);
@@ -497,7 +518,10 @@ where
         let incarnation = self.slots[node.index()].incarnation;
         match action {
             Action::SetTimer { timer, after, tag } => {
-                self.slots[node.index()].live_timers.insert(timer.0);
+                let live = &mut self.slots[node.index()].live_timers;
+                if let Err(at) = live.binary_search(&timer.0) {
+                    live.insert(at, timer.0);
+                }
                 let event = NetEvent::Timer {
                     node,
                     incarnation,
@@ -507,7 +531,7 @@ where
                 sched.after(after, event);
             }
             Action::CancelTimer { timer } => {
-                self.slots[node.index()].live_timers.remove(&timer.0);
+                take_live_timer(&mut self.slots[node.index()].live_timers, timer.0);
             }
             Action::Dial { peer } => self.start_dial(sched, node, peer),
             Action::Send { conn, msg } => self.send(sched, node, conn, Segment::Data(msg)),
@@ -640,7 +664,7 @@ where
             sb.net.link_class,
             sb.degraded,
         );
-        let delay = model.sample_delay(&mut self.slots[a.index()].net_rng);
+        let delay = model.sample_delay(&mut self.net_rngs[a.index()]);
         base + delay
     }
 
@@ -672,6 +696,17 @@ where
             && sb.network_up
             && sb.process == Process::Crashed
             && !self.partition.blocks(a, b)
+    }
+}
+
+/// Removes `timer` from the sorted `live` ids; false if it was not there.
+fn take_live_timer(live: &mut Vec<u64>, timer: u64) -> bool {
+    match live.binary_search(&timer) {
+        Ok(at) => {
+            live.remove(at);
+            true
+        }
+        Err(_) => false,
     }
 }
 

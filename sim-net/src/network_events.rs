@@ -35,7 +35,7 @@ where
         tag: u64,
     ) {
         let slot = &mut self.slots[node.index()];
-        if slot.incarnation != incarnation || !slot.live_timers.remove(&timer.0) {
+        if slot.incarnation != incarnation || !take_live_timer(&mut slot.live_timers, timer.0) {
             return; // cancelled, or set before a crash
         }
         self.deliver_input(sched, node, Input::Timer { timer, tag });
@@ -194,7 +194,7 @@ where
             Semantics::Datagram => {
                 let duplicate = self.link_between(src, dst).duplicate;
                 if let Segment::Data(m) = &segment
-                    && self.slots[src.index()].net_rng.bernoulli(duplicate)
+                    && self.net_rngs[src.index()].bernoulli(duplicate)
                 {
                     let copy = Segment::Data(m.clone());
                     self.downlink(sched, id, copy, dst);
@@ -216,7 +216,7 @@ where
         let Some(c) = self.conns.get_mut(conn) else {
             return true;
         };
-        let rng = &mut self.slots[src.index()].net_rng;
+        let rng = &mut self.net_rngs[src.index()];
         model.loss.lose(&mut c.dirs[dir].burst_bad, rng)
     }
 
@@ -514,7 +514,8 @@ where
             }
             return;
         }
-        slot.node.crash();
+        self.hosts[node.index()].node.crash();
+        let slot = &mut self.slots[node.index()];
         slot.process = to;
         slot.incarnation += 1;
         slot.live_timers.clear();

@@ -16,6 +16,7 @@ pub mod proto;
 pub mod protocol_ids;
 pub mod relay;
 pub mod sharding;
+mod sorted;
 pub mod store;
 pub mod wire;
 

@@ -82,8 +82,80 @@ impl fmt::Debug for MessageHash {
 }
 
 /// A gossipsub message id as Waku relay computes it: SHA-256 of the encoded WakuMessage.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+///
+/// Ordered by natural byte order (compared eight bytes at a time: ids are hot map keys).
+/// Hashes as its first eight bytes (see [`IdMap`]).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct MessageId(pub [u8; 32]);
+
+impl std::hash::Hash for MessageId {
+    /// The first eight bytes: ids are digests, so they are already uniformly spread (equal ids
+    /// hash equally, which is all a hash must guarantee).
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.words()[0]);
+    }
+}
+
+/// A map keyed by message id, for lookups only: hashing is [`IdHasher`] (the id's own first
+/// eight bytes), so a lookup touches a bucket or two instead of the nodes of a tree. It must
+/// never be iterated (hash order); keep an ordered record beside it where order matters.
+// tidy: unordered-ok (keyed lookups only, never iterated)
+pub(crate) type IdMap<V> = std::collections::HashMap<MessageId, V, IdHashBuilder>;
+
+/// Builds [`IdHasher`]s.
+pub(crate) type IdHashBuilder = std::hash::BuildHasherDefault<IdHasher>;
+
+/// The hasher of [`IdMap`]: passes a [`MessageId`]'s first eight bytes through a multiply
+/// (so every bit reaches the high bits the table also uses).
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl MessageId {
+    /// The id as four big-endian words, which order exactly like the bytes.
+    #[inline]
+    fn words(&self) -> [u64; 4] {
+        std::array::from_fn(|i| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&self.0[i * 8..i * 8 + 8]);
+            u64::from_be_bytes(word)
+        })
+    }
+}
+
+impl Ord for MessageId {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.words().cmp(&other.words())
+    }
+}
+
+impl PartialOrd for MessageId {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl MessageId {
     /// The id from exactly 32 bytes (as found in IHAVE/IWANT/IDONTWANT); `None` otherwise.
@@ -96,9 +168,10 @@ impl MessageId {
         &self.0
     }
 
-    /// The bytes as a protobuf `bytes` field value (for IHAVE/IWANT/IDONTWANT lists).
+    /// The bytes as a protobuf `bytes` field value (for IHAVE/IWANT/IDONTWANT lists). One
+    /// allocation, and clones share it without another.
     pub fn to_bytes(&self) -> Bytes {
-        Bytes::copy_from_slice(&self.0)
+        Bytes::from_owner(self.0)
     }
 }
 
@@ -273,6 +346,24 @@ impl WakuMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_ids_order_like_their_bytes() {
+        let ids: Vec<MessageId> = (0u32..200)
+            .map(|n| {
+                let mut bytes = [0u8; 32];
+                // Vary a few bytes across the words, including equal prefixes.
+                bytes[(n % 32) as usize] = (n * 37 % 251) as u8;
+                bytes[31 - (n % 7) as usize] ^= (n % 3) as u8;
+                MessageId(bytes)
+            })
+            .collect();
+        for a in &ids {
+            for b in &ids {
+                assert_eq!(a.cmp(b), a.0.cmp(&b.0), "{a} vs {b}");
+            }
+        }
+    }
 
     fn unhex(s: &str) -> Vec<u8> {
         let s = s.strip_prefix("0x").unwrap_or(s);

@@ -12,6 +12,8 @@
 //!
 //! TCP/IP headers are not counted (about 40 B per 1460 B segment), nor the one-off handshakes.
 
+use std::rc::Rc;
+
 use prost::Message;
 use sim_core::{AuditHasher, Payload};
 
@@ -22,6 +24,7 @@ use crate::proto::{
     StoreQueryResponse,
 };
 use crate::protocol_ids::Protocol;
+use crate::relay::SentRpc;
 
 /// Yamux frame header.
 pub const YAMUX_HEADER_BYTES: u32 = 12;
@@ -36,8 +39,9 @@ pub const PING_BYTES: u32 = 32;
 /// (and every network event carrying one) stays small to move.
 #[derive(Clone, Debug)]
 pub enum WakuFrame {
-    /// A gossipsub RPC on the relay stream.
-    Relay(Box<GossipsubRpc>),
+    /// A gossipsub RPC on the relay stream, shared by every peer it was sent to (it is never
+    /// modified after sending).
+    Relay(Rc<SentRpc>),
     /// Store v3 query.
     StoreRequest(Box<StoreQueryRequest>),
     /// Store v3 answer.
@@ -179,7 +183,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let frame = WakuFrame::Relay(Box::new(rpc.clone()));
+        let frame = WakuFrame::Relay(Rc::new(SentRpc::new(rpc.clone())));
         let body = rpc.encoded_len();
         assert!(body > 1000);
         assert_eq!(

@@ -20,6 +20,7 @@ use crate::message::MessageId;
 use crate::peer_manager::{Capabilities, Directory, PeerManager, PeerManagerOutput};
 use crate::proto::{PeerExchangeRpc, WakuMessage};
 use crate::relay::{PeerId, PublishError, Relay, RelayOutput};
+use crate::sorted::VecMap;
 use crate::store::{Archive, StoreClient, StoreClientOutput, StoreService};
 use crate::wire::WakuFrame;
 
@@ -53,6 +54,21 @@ pub(super) const POLLED: [TimerKind; 7] = [
     TimerKind::LightPushClient,
 ];
 
+/// A set of [`POLLED`] machines (bit `i` = `POLLED[i]`): those whose `poll_timeout` may have
+/// changed since the node last re-armed their timers.
+pub(super) type Dirty = u8;
+
+/// Every polled machine.
+pub(super) const ALL_DIRTY: Dirty = (1 << POLLED.len()) - 1;
+
+/// The [`Dirty`] bit of a polled machine (none for the other timer kinds).
+pub(super) fn dirty_bit(kind: TimerKind) -> Dirty {
+    POLLED
+        .iter()
+        .position(|k| *k == kind)
+        .map_or(0, |slot| 1 << slot)
+}
+
 /// A timer tag: the kind in the top byte, a payload below.
 pub(super) fn timer_tag(kind: TimerKind, payload: u64) -> u64 {
     assert!(payload < 1 << 56, "timer payload too large");
@@ -62,9 +78,11 @@ pub(super) fn timer_tag(kind: TimerKind, payload: u64) -> u64 {
 /// The machines of one incarnation of a node.
 pub(super) struct Machines {
     pub(super) relay: Option<Relay>,
-    pub(super) store: Option<StoreService>,
-    pub(super) filter: Option<FilterService>,
-    pub(super) lightpush: Option<LightPushService>,
+    // The services are boxed: most nodes run few of them, and a compact node keeps the state
+    // every event touches on fewer cache lines.
+    pub(super) store: Option<Box<StoreService>>,
+    pub(super) filter: Option<Box<FilterService>>,
+    pub(super) lightpush: Option<Box<LightPushService>>,
     pub(super) store_client: StoreClient,
     pub(super) filter_client: FilterClient,
     pub(super) lightpush_client: LightPushClient,
@@ -81,6 +99,9 @@ pub(super) struct Outputs {
     pub(super) store_client: Vec<StoreClientOutput>,
     pub(super) lightpush_client: Vec<LightPushClientOutput>,
     pub(super) events: VecDeque<WakuEvent>,
+    /// Emptied buffers kept for reuse by [`Core::process`] (never hold outputs between calls).
+    spare_relay: Vec<RelayOutput>,
+    spare_peer_manager: Vec<PeerManagerOutput>,
 }
 
 impl Outputs {
@@ -109,11 +130,16 @@ pub(super) struct Core {
     pub(super) machines: Machines,
     /// Archive kept across crashes (taken back when the store service is rebuilt).
     pub(super) archive: Option<Archive>,
-    pub(super) conns: BTreeMap<PeerId, Link>,
+    pub(super) conns: VecMap<PeerId, Link>,
     pub(super) queued: BTreeMap<PeerId, Vec<WakuFrame>>,
-    pub(super) pings: BTreeMap<u64, PeerId>,
+    pub(super) pings: VecMap<u64, PeerId>,
     pub(super) next_ping: u64,
     pub(super) armed: [Option<(SimTime, TimerId)>; POLLED.len()],
+    /// Machines that may have been changed since the last [`Core::rearm`]: only their
+    /// `poll_timeout` is looked at again (a machine nobody called keeps its deadline, and
+    /// looking costs a cache miss per machine in a large network). Whoever hands out a
+    /// machine marks it; anything not known to be narrow marks them all.
+    pub(super) dirty: Dirty,
     pub(super) out: Outputs,
 }
 
@@ -132,18 +158,20 @@ impl Machines {
             .relay
             .then(|| Relay::new(config.relay.clone()).expect("relay config validated at build"));
         let store = roles.store.then(|| {
-            match archive {
-                Some(archive) => StoreService::with_archive(config.store.clone(), archive, now),
-                None => StoreService::new(config.store.clone(), now),
-            }
-            .expect("store config validated at build")
+            Box::new(
+                match archive {
+                    Some(archive) => StoreService::with_archive(config.store.clone(), archive, now),
+                    None => StoreService::new(config.store.clone(), now),
+                }
+                .expect("store config validated at build"),
+            )
         });
         let filter = roles
             .filter
-            .then(|| FilterService::new(config.filter_service.clone()));
+            .then(|| Box::new(FilterService::new(config.filter_service.clone())));
         let lightpush = roles
             .lightpush
-            .then(|| LightPushService::new(config.lightpush.clone(), now));
+            .then(|| Box::new(LightPushService::new(config.lightpush.clone(), now)));
         let peer_manager =
             PeerManager::new(config.peer_manager.clone(), me, Rc::clone(directory), now)
                 .expect("peer manager config validated at build");
@@ -181,11 +209,12 @@ impl Core {
             directory,
             machines,
             archive: None,
-            conns: BTreeMap::new(),
+            conns: VecMap::new(),
             queued: BTreeMap::new(),
-            pings: BTreeMap::new(),
+            pings: VecMap::new(),
             next_ping: 0,
             armed: [None; POLLED.len()],
+            dirty: ALL_DIRTY,
             out: Outputs::default(),
         }
     }
@@ -205,6 +234,7 @@ impl Core {
         self.queued.clear();
         self.pings.clear();
         self.armed = [None; POLLED.len()];
+        self.dirty = ALL_DIRTY;
         self.out = Outputs::default();
     }
 
@@ -218,6 +248,7 @@ impl Core {
         }
         let queue = self.queued.entry(peer).or_default();
         if queue.is_empty() {
+            self.dirty = ALL_DIRTY;
             let me = cx.id();
             let mut pm_out = std::mem::take(&mut self.out.peer_manager);
             let accepted = self.machines.peer_manager.dial(cx.now(), peer, &mut pm_out);
@@ -259,12 +290,30 @@ impl Core {
             if self.out.is_empty() {
                 return;
             }
-            for output in std::mem::take(&mut self.out.relay) {
+            // Each batch is swapped for an empty buffer kept from the previous batch, so the
+            // output vectors keep their capacity instead of being reallocated per call.
+            // Relay sends touch no machine; every other output may touch any.
+            let narrow = self.out.peer_manager.is_empty()
+                && self.out.filter.is_empty()
+                && self.out.filter_client.is_empty()
+                && self.out.store_client.is_empty()
+                && self.out.lightpush_client.is_empty()
+                && (self.out.relay.iter()).all(|o| matches!(o, RelayOutput::Send { .. }));
+            if !narrow {
+                self.dirty = ALL_DIRTY;
+            }
+            let spare = std::mem::take(&mut self.out.spare_relay);
+            let mut batch = std::mem::replace(&mut self.out.relay, spare);
+            for output in batch.drain(..) {
                 self.on_relay_output(output, cx);
             }
-            for output in std::mem::take(&mut self.out.peer_manager) {
+            self.out.spare_relay = batch;
+            let spare = std::mem::take(&mut self.out.spare_peer_manager);
+            let mut batch = std::mem::replace(&mut self.out.peer_manager, spare);
+            for output in batch.drain(..) {
                 self.on_peer_manager_output(output, cx);
             }
+            self.out.spare_peer_manager = batch;
             for FilterOutput::Push { to, push } in std::mem::take(&mut self.out.filter) {
                 self.send(to, WakuFrame::FilterPush(Box::new(push)), cx);
             }
@@ -305,7 +354,7 @@ impl Core {
         match output {
             RelayOutput::Send { to, rpc } => {
                 if let Some(link) = self.conns.get(&to) {
-                    cx.send(link.conn, WakuFrame::Relay(Box::new(rpc)));
+                    cx.send(link.conn, WakuFrame::Relay(rpc));
                 }
             }
             RelayOutput::Deliver {
@@ -323,7 +372,7 @@ impl Core {
                 }
                 self.out.events.push_back(WakuEvent::Message {
                     pubsub_topic,
-                    message,
+                    message: *message,
                     path: DeliveryPath::Relay,
                     from,
                 });
@@ -463,10 +512,15 @@ impl Core {
             .peer_disconnected(peer, &mut self.out.lightpush_client);
     }
 
-    /// Re-arms one timer per machine at its `poll_timeout` when that changed.
+    /// Re-arms one timer per machine at its `poll_timeout` when that changed (looking only
+    /// at the machines marked [`Core::dirty`]).
     pub(super) fn rearm(&mut self, cx: &mut NodeCtx<'_, '_>) {
         let now = cx.now();
+        let dirty = std::mem::take(&mut self.dirty);
         for (slot, kind) in POLLED.iter().enumerate() {
+            if dirty & (1 << slot) == 0 {
+                continue;
+            }
             let wanted = self.machines.poll_timeout(*kind);
             let armed = self.armed[slot].map(|(at, _)| at);
             if wanted == armed {

@@ -21,7 +21,7 @@ use sim_core::{AppObservation, Ctx, Input, Node, NodeId, SimTime};
 pub use api::{App, Never, NoApp, WakuApi, WakuEvent};
 pub use config::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, directory_for};
 
-use self::core::{Core, POLLED, TimerKind};
+use self::core::{ALL_DIRTY, Core, Dirty, POLLED, TimerKind, dirty_bit};
 use crate::lightpush::LightPushWireRequest;
 use crate::lightpush::LightPushWireResponse;
 use crate::peer_manager::{Directory, Origin};
@@ -137,7 +137,7 @@ impl<A: App> WakuNode<A> {
         match frame {
             WakuFrame::Relay(rpc) => {
                 if let Some(relay) = m.relay.as_mut() {
-                    relay.handle_rpc(now, from, *rpc, cx.rng(), &mut core.out.relay);
+                    relay.handle_rpc(now, from, &rpc, cx.rng(), &mut core.out.relay);
                 }
             }
             WakuFrame::StoreRequest(request) => {
@@ -257,6 +257,8 @@ impl<A: App> WakuNode<A> {
             let Some(event) = self.core.out.events.pop_front() else {
                 break;
             };
+            // The application may call anything.
+            self.core.dirty = ALL_DIRTY;
             let mut api = WakuApi {
                 core: &mut self.core,
                 cx,
@@ -273,6 +275,7 @@ impl<A: App> Node for WakuNode<A> {
     type Observation = AppObservation;
 
     fn handle(&mut self, input: Input<WakuFrame, A::Command>, cx: &mut NodeCtx<'_, '_>) {
+        self.core.dirty |= touched_by(&input);
         match input {
             Input::Start => self.start(cx),
             Input::Timer { tag, .. } => self.on_timer(tag, cx),
@@ -313,6 +316,27 @@ impl<A: App> Node for WakuNode<A> {
     fn crash(&mut self) {
         self.core.crash();
         self.app.crash();
+    }
+}
+
+/// The polled machines `input` itself may change before its outputs are processed (which
+/// mark more as needed): the relay for a relay frame, the peer manager for a pong or a ping
+/// timeout, nothing for a ping (answered on the open connection, or via `Core::send`, which
+/// marks), a timer's own machine; everything for any other input.
+fn touched_by<C>(input: &Input<WakuFrame, C>) -> Dirty {
+    match input {
+        Input::Message { msg, .. } => match msg {
+            WakuFrame::Relay(_) => dirty_bit(TimerKind::Relay),
+            WakuFrame::Ping(_) => 0,
+            WakuFrame::Pong(_) => dirty_bit(TimerKind::PeerManager),
+            _ => ALL_DIRTY,
+        },
+        Input::Timer { tag, .. } => match POLLED.iter().find(|k| **k as u64 == tag >> 56) {
+            Some(kind) => dirty_bit(*kind),
+            None if tag >> 56 == TimerKind::PingTimeout as u64 => dirty_bit(TimerKind::PeerManager),
+            None => ALL_DIRTY,
+        },
+        _ => ALL_DIRTY,
     }
 }
 

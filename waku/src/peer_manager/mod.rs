@@ -337,7 +337,8 @@ impl PeerManager {
     /// Adds a peer learnt from `record` via `origin` (ignored when it is this node or already
     /// known). Returns whether it was added.
     pub fn add_peer(&mut self, now: SimTime, record: &PeerRecord, origin: Origin) -> bool {
-        if record.id() == self.me {
+        if record.id() == self.me || self.store.get(record.id()).is_some() {
+            // Known peers are left as they are (checked first: building the entry costs).
             return false;
         }
         self.store

@@ -8,16 +8,15 @@
 //! two implementations' slack comes from. Bound: one entry per (topic we know, peer we know),
 //! cleared at most `slack` after expiry.
 
-use std::collections::BTreeMap;
-
 use sim_core::{SimDuration, SimTime};
 
 use super::PeerId;
+use crate::sorted::VecMap;
 
 /// Backoff expiries by topic, then peer.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BackoffTable {
-    by_topic: BTreeMap<String, BTreeMap<PeerId, SimTime>>,
+    by_topic: VecMap<String, VecMap<PeerId, SimTime>>,
 }
 
 impl BackoffTable {
@@ -26,9 +25,11 @@ impl BackoffTable {
         let expiry = now.saturating_add(duration);
         let peers = match self.by_topic.get_mut(topic) {
             Some(peers) => peers,
-            None => self.by_topic.entry(topic.to_string()).or_default(),
+            None => self
+                .by_topic
+                .get_or_insert_with(topic.to_string(), VecMap::new),
         };
-        let entry = peers.entry(peer).or_insert(expiry);
+        let entry = peers.get_or_insert_with(peer, || expiry);
         if *entry < expiry {
             *entry = expiry;
         }
@@ -54,7 +55,7 @@ impl BackoffTable {
 
     /// Number of entries (for tests and bounds checks).
     pub(crate) fn len(&self) -> usize {
-        self.by_topic.values().map(BTreeMap::len).sum()
+        self.by_topic.values().map(VecMap::len).sum()
     }
 }
 

@@ -2,46 +2,57 @@
 //! input, queries) and message reception (dedupe, validation, IDONTWANT, forwarding,
 //! delivery). Control messages are handled in `control.rs`, the heartbeat in `heartbeat.rs`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
 use prost::Message as _;
 use sim_core::{SimRng, SimTime};
 
 use crate::message::{MessageId, relay_message_id};
 use crate::proto::{Bytes, GossipsubMessage, GossipsubRpc, WakuMessage};
+use crate::sorted::{VecMap, VecSet};
 
 use super::backoff::BackoffTable;
 use super::config::{GossipsubImpl, RelayConfig, RelayConfigError};
+use super::id_cache::IdCache;
 use super::mcache::MessageCache;
 use super::outbox::Outbox;
 use super::promises::Promises;
 use super::score::PeerScore;
 use super::seen::{DeliveryStatus, SeenCache};
+use super::windows::PeerIdWindows;
 use super::{PeerId, PublishError, RelayOutput};
 
-/// What the relay knows about one connected peer.
+/// What the relay knows about one connected peer. (Its IDONTWANT ids and, nim, the ids we
+/// advertised to it are in [`Relay::dont_want`] and [`Relay::sent_ihaves`].)
 #[derive(Clone, Debug)]
 pub(super) struct PeerState {
     /// We dialled it (counts towards D_out).
     pub(super) outbound: bool,
     /// Topics it announced (at most `max_peer_topics`).
-    pub(super) topics: BTreeSet<String>,
-    /// Ids it sent IDONTWANT for, one set per heartbeat (front = current), at most
-    /// `idontwant_ttl_heartbeats` sets of `max_idontwant_ids_per_heartbeat` ids.
-    pub(super) dont_want: VecDeque<BTreeSet<MessageId>>,
-    /// nim: ids we advertised to it, one set per heartbeat (front = current), `mcache_len`
-    /// sets; an IWANT is served only for these, once each.
-    pub(super) sent_ihaves: VecDeque<BTreeSet<MessageId>>,
-    /// IHAVE control messages received this heartbeat.
+    pub(super) topics: VecSet<String>,
+    /// Per-heartbeat counters, for heartbeat `budget_tick` (they restart at zero in a new
+    /// one, so the heartbeat itself need not visit every peer).
+    budgets: Budgets,
+    budget_tick: u64,
+}
+
+/// What a peer used of its per-heartbeat budgets.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Budgets {
+    /// IHAVE control messages received.
     pub(super) ihaves_received: u32,
-    /// Ids requested from it by IWANT this heartbeat.
+    /// Ids requested from it by IWANT.
     pub(super) iwant_ids_asked: usize,
+    /// Ids of its IDONTWANTs remembered (at most `max_idontwant_ids_per_heartbeat`).
+    pub(super) idontwant_ids: usize,
 }
 
 impl PeerState {
-    /// Whether it sent IDONTWANT for `id` within the remembered heartbeats.
-    pub(super) fn dont_want(&self, id: &MessageId) -> bool {
-        self.dont_want.iter().any(|w| w.contains(id))
+    /// Its budgets in heartbeat `tick`, for updating.
+    pub(super) fn budgets(&mut self, tick: u64) -> &mut Budgets {
+        if self.budget_tick != tick {
+            self.budget_tick = tick;
+            self.budgets = Budgets::default();
+        }
+        &mut self.budgets
     }
 }
 
@@ -49,20 +60,32 @@ impl PeerState {
 #[derive(Clone, Debug)]
 pub struct Relay {
     pub(super) config: RelayConfig,
-    pub(super) peers: BTreeMap<PeerId, PeerState>,
+    pub(super) peers: VecMap<PeerId, PeerState>,
     /// Our subscribed topics, each with its mesh.
-    pub(super) mesh: BTreeMap<String, BTreeSet<PeerId>>,
+    pub(super) mesh: VecMap<String, VecSet<PeerId>>,
     /// Per topic, the connected peers that subscribe to it.
-    pub(super) topic_peers: BTreeMap<String, BTreeSet<PeerId>>,
+    pub(super) topic_peers: VecMap<String, VecSet<PeerId>>,
     /// Topics we publish to without subscribing, with their fanout peers.
-    pub(super) fanout: BTreeMap<String, BTreeSet<PeerId>>,
+    pub(super) fanout: VecMap<String, VecSet<PeerId>>,
     /// When we last published to each fanout topic.
-    pub(super) fanout_last_pub: BTreeMap<String, SimTime>,
+    pub(super) fanout_last_pub: VecMap<String, SimTime>,
     pub(super) backoff: BackoffTable,
     pub(super) mcache: MessageCache,
     pub(super) seen: SeenCache,
+    /// Recently computed message ids, so a node hashes each message once.
+    pub(super) ids: IdCache,
     pub(super) score: PeerScore,
+    /// The ids each peer sent IDONTWANT for, one set per heartbeat, `idontwant_ttl_heartbeats`
+    /// sets of at most `max_idontwant_ids_per_heartbeat` ids.
+    pub(super) dont_want: PeerIdWindows,
+    /// nim: the ids we advertised to each peer, one set per heartbeat, `mcache_len` sets; an
+    /// IWANT is served only for these, once each.
+    pub(super) sent_ihaves: PeerIdWindows,
     pub(super) promises: Promises,
+    /// The outbox, kept between calls for its buffers (taken during a call; boxed, so
+    /// taking it moves a pointer).
+    pub(super) outbox: Option<Box<Outbox>>,
+    /// Heartbeats so far (the per-peer windows and budgets are keyed by it).
     pub(super) heartbeat_ticks: u64,
     pub(super) next_heartbeat: Option<SimTime>,
     pub(super) next_score_refresh: Option<SimTime>,
@@ -79,13 +102,17 @@ impl Relay {
                 config.mcache_max_messages,
             ),
             seen: SeenCache::new(config.seen_ttl, config.seen_capacity),
+            ids: IdCache::default(),
             score: PeerScore::new(config.score.clone(), config.implementation),
+            dont_want: PeerIdWindows::new(config.idontwant_ttl_heartbeats),
+            sent_ihaves: PeerIdWindows::new(config.mcache_len),
             promises: Promises::new(config.max_promises),
-            peers: BTreeMap::new(),
-            mesh: BTreeMap::new(),
-            topic_peers: BTreeMap::new(),
-            fanout: BTreeMap::new(),
-            fanout_last_pub: BTreeMap::new(),
+            outbox: None,
+            peers: VecMap::new(),
+            mesh: VecMap::new(),
+            topic_peers: VecMap::new(),
+            fanout: VecMap::new(),
+            fanout_last_pub: VecMap::new(),
             backoff: BackoffTable::default(),
             heartbeat_ticks: 0,
             next_heartbeat: None,
@@ -133,19 +160,19 @@ impl Relay {
             peer,
             PeerState {
                 outbound,
-                topics: BTreeSet::new(),
-                dont_want: VecDeque::from([BTreeSet::new()]),
-                sent_ihaves: VecDeque::from([BTreeSet::new()]),
-                ihaves_received: 0,
-                iwant_ids_asked: 0,
+                topics: VecSet::new(),
+                budgets: Budgets::default(),
+                budget_tick: self.heartbeat_ticks,
             },
         );
         self.score.add_peer(peer);
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
         for topic in self.mesh.keys() {
-            ob.subscription(peer, topic, true);
+            let item = ob.add_subscription(topic, true);
+            ob.push(peer, item);
         }
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
     }
 
     /// Call when the relay connection to `peer` is gone. Removes it from every mesh, fanout
@@ -172,6 +199,8 @@ impl Relay {
             members.remove(&peer);
         }
         self.promises.remove_peer(peer);
+        self.dont_want.remove_peer(peer);
+        self.sent_ihaves.remove_peer(peer);
         self.score.remove_peer(peer, now);
     }
 
@@ -199,13 +228,14 @@ impl Relay {
             return;
         }
         self.score.set_topic_scored(topic, true);
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
+        let item = ob.add_subscription(topic, true);
         for &peer in self.peers.keys() {
-            ob.subscription(peer, topic, true);
+            ob.push(peer, item);
         }
         let fanout = self.fanout.remove(topic).unwrap_or_default();
         self.fanout_last_pub.remove(topic);
-        self.mesh.insert(topic.to_string(), BTreeSet::new());
+        self.mesh.insert(topic.to_string(), VecSet::new());
         match self.config.implementation {
             GossipsubImpl::GoLibp2pPubsub => {
                 let mut chosen: Vec<PeerId> = fanout
@@ -227,6 +257,7 @@ impl Relay {
             GossipsubImpl::NimLibp2p => self.maintain_mesh_nim(topic, now, rng, &mut ob, out),
         }
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
     }
 
     /// Call when the application unsubscribes from `topic`: PRUNEs every mesh peer with
@@ -237,7 +268,7 @@ impl Relay {
         if !self.mesh.contains_key(topic) {
             return;
         }
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
         let backoff = self.config.unsubscribe_backoff;
         let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
         for peer in members {
@@ -247,10 +278,12 @@ impl Relay {
         }
         self.mesh.remove(topic);
         self.score.set_topic_scored(topic, false);
+        let item = ob.add_subscription(topic, false);
         for &peer in self.peers.keys() {
-            ob.subscription(peer, topic, false);
+            ob.push(peer, item);
         }
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
     }
 
     /// Call when the application publishes `message` on `topic`. Checks the publish rules,
@@ -287,21 +320,23 @@ impl Relay {
             topic: Some(topic.to_string()),
             ..GossipsubMessage::default()
         };
-        self.mcache.put(id, gossip.clone());
+        self.mcache.put(id, id.to_bytes(), gossip.clone());
         rng.shuffle(&mut peers);
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
+        let item = ob.add_message(gossip);
         for peer in peers {
-            ob.message(peer, gossip.clone());
+            ob.push(peer, item);
         }
         if self.config.deliver_own_messages && self.mesh.contains_key(topic) {
             out.push(RelayOutput::Deliver {
                 pubsub_topic: topic.to_string(),
-                message,
+                message: Box::new(message),
                 id,
                 from: None,
             });
         }
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
         Ok(id)
     }
 
@@ -330,7 +365,7 @@ impl Relay {
                 if let Some(mesh) = self.mesh.get(topic) {
                     return mesh.iter().copied().collect();
                 }
-                if self.fanout.get(topic).is_none_or(BTreeSet::is_empty) {
+                if self.fanout.get(topic).is_none_or(VecSet::is_empty) {
                     let mut chosen: Vec<PeerId> = topic_peers
                         .into_iter()
                         .filter(|&p| self.score.score(p) >= publish_threshold)
@@ -349,7 +384,7 @@ impl Relay {
                     .unwrap_or_default()
             }
             GossipsubImpl::NimLibp2p => {
-                let mut peers: BTreeSet<PeerId> = self.mesh.get(topic).cloned().unwrap_or_default();
+                let mut peers: VecSet<PeerId> = self.mesh.get(topic).cloned().unwrap_or_default();
                 if self.config.flood_publish {
                     let max_flood = self.flood_limit(data_len);
                     let mut candidates = topic_peers;
@@ -403,7 +438,7 @@ impl Relay {
         &mut self,
         now: SimTime,
         from: PeerId,
-        rpc: GossipsubRpc,
+        rpc: &GossipsubRpc,
         rng: &mut SimRng,
         out: &mut Vec<RelayOutput>,
     ) {
@@ -416,16 +451,16 @@ impl Relay {
         {
             return;
         }
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
         for sub in &rpc.subscriptions {
             if let Some(topic) = &sub.topicid {
                 self.handle_subscription(now, from, topic, sub.subscribe(), out);
             }
         }
-        for message in rpc.publish {
+        for message in &rpc.publish {
             self.handle_message(now, from, message, rng, &mut ob, out);
         }
-        if let Some(control) = rpc.control {
+        if let Some(control) = &rpc.control {
             self.handle_control(now, from, control, rng, &mut ob, out);
         }
         if self.config.implementation == GossipsubImpl::NimLibp2p {
@@ -441,6 +476,7 @@ impl Relay {
             }
         }
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
     }
 
     fn handle_subscription(
@@ -459,11 +495,18 @@ impl Relay {
             if state.topics.len() >= max_topics && !state.topics.contains(topic) {
                 return;
             }
-            state.topics.insert(topic.to_string());
-            self.topic_peers
-                .entry(topic.to_string())
-                .or_default()
-                .insert(from);
+            if !state.topics.contains(topic) {
+                state.topics.insert(topic.to_string());
+            }
+            match self.topic_peers.get_mut(topic) {
+                Some(members) => {
+                    members.insert(from);
+                }
+                None => {
+                    self.topic_peers
+                        .insert(topic.to_string(), [from].into_iter().collect());
+                }
+            }
         } else {
             state.topics.remove(topic);
             self.remove_topic_peer(topic, from);
@@ -484,16 +527,17 @@ impl Relay {
         &mut self,
         now: SimTime,
         from: PeerId,
-        message: GossipsubMessage,
+        message: &GossipsubMessage,
         rng: &mut SimRng,
         ob: &mut Outbox,
         out: &mut Vec<RelayOutput>,
     ) {
-        let Some(topic) = message.topic.clone() else {
+        let Some(topic) = message.topic.as_deref() else {
             return;
         };
-        let data = message.data.clone().unwrap_or_default();
-        let id = relay_message_id(&data);
+        let empty = Bytes::new();
+        let data = message.data.as_ref().unwrap_or(&empty);
+        let id = self.ids.id_of(data);
         if let Some(entry) = self.seen.get_mut(now, &id) {
             if self.config.score.is_none() || entry.delivered_by.contains(&from) {
                 return;
@@ -503,19 +547,19 @@ impl Relay {
             match status {
                 DeliveryStatus::Valid => {
                     self.score
-                        .duplicate_delivery(from, &topic, validated_at, now);
+                        .duplicate_delivery(from, topic, validated_at, now);
                 }
-                DeliveryStatus::Invalid => self.score.invalid_delivery(from, &topic),
+                DeliveryStatus::Invalid => self.score.invalid_delivery(from, topic),
                 DeliveryStatus::Ignored => {}
             }
             return;
         }
-        if !self.mesh.contains_key(&topic) {
+        let Some(mesh) = self.mesh.get(topic) else {
             // Not subscribed: neither processed nor remembered (go and nim).
             return;
-        }
-        if self.breaks_signature_policy(&message) {
-            self.score.invalid_delivery(from, &topic);
+        };
+        if self.breaks_signature_policy(message) {
+            self.score.invalid_delivery(from, topic);
             return;
         }
         let scored_from = self.config.score.as_ref().map(|_| from);
@@ -525,10 +569,12 @@ impl Relay {
                 .insert(now, id, DeliveryStatus::Ignored, scored_from);
             return;
         }
+        let id_bytes = id.to_bytes();
         if self.config.send_idontwant && data.len() >= self.config.idontwant_min_bytes {
-            for &peer in &self.mesh[&topic] {
+            let item = ob.add_idontwant(id_bytes.clone());
+            for &peer in mesh {
                 if peer != from {
-                    ob.idontwant(peer, &id);
+                    ob.push(peer, item);
                 }
             }
         }
@@ -539,25 +585,31 @@ impl Relay {
         let Some(waku_message) = decoded else {
             self.seen
                 .insert(now, id, DeliveryStatus::Invalid, scored_from);
-            self.score.invalid_delivery(from, &topic);
+            self.score.invalid_delivery(from, topic);
             return;
         };
         self.seen
             .insert(now, id, DeliveryStatus::Valid, scored_from);
-        self.score.first_delivery(from, &topic);
-        self.mcache.put(id, message.clone());
-        let mut targets: Vec<PeerId> = self.mesh[&topic]
+        self.score.first_delivery(from, topic);
+        let dont_want = self.dont_want.pairs(&id);
+        let tick = self.heartbeat_ticks;
+        let mut targets: Vec<PeerId> = self.mesh[topic]
             .iter()
             .copied()
-            .filter(|&p| p != from && !self.peers.get(&p).is_some_and(|s| s.dont_want(&id)))
+            .filter(|&p| p != from && !self.dont_want.live(dont_want, p, tick))
             .collect();
         rng.shuffle(&mut targets);
-        for peer in targets {
-            ob.message(peer, message.clone());
+        if !targets.is_empty() {
+            let item = ob.add_message(message.clone());
+            for peer in targets {
+                ob.push(peer, item);
+            }
         }
+        let pubsub_topic = topic.to_string();
+        self.mcache.put(id, id_bytes, message.clone());
         out.push(RelayOutput::Deliver {
-            pubsub_topic: topic,
-            message: waku_message,
+            pubsub_topic,
+            message: Box::new(waku_message),
             id,
             from: Some(from),
         });
@@ -693,7 +745,7 @@ impl Relay {
 
     /// Connected peers subscribed to `topic` (lightpush's `relay_peer_count`, topic health).
     pub fn peers_on_topic(&self, topic: &str) -> usize {
-        self.topic_peers.get(topic).map_or(0, BTreeSet::len)
+        self.topic_peers.get(topic).map_or(0, VecSet::len)
     }
 
     /// Connected relay peers, in order.
@@ -710,8 +762,8 @@ impl Relay {
     pub fn state_sizes(&self) -> RelayStateSizes {
         RelayStateSizes {
             peers: self.peers.len(),
-            mesh_links: self.mesh.values().map(BTreeSet::len).sum(),
-            fanout_links: self.fanout.values().map(BTreeSet::len).sum(),
+            mesh_links: self.mesh.values().map(VecSet::len).sum(),
+            fanout_links: self.fanout.values().map(VecSet::len).sum(),
             seen_ids: self.seen.len(),
             cached_messages: self.mcache.len(),
             backoffs: self.backoff.len(),

@@ -31,7 +31,7 @@ impl Relay {
         &mut self,
         now: SimTime,
         from: PeerId,
-        control: ControlMessage,
+        control: &ControlMessage,
         rng: &mut SimRng,
         ob: &mut Outbox,
         out: &mut Vec<RelayOutput>,
@@ -58,6 +58,9 @@ impl Relay {
         ob: &mut Outbox,
         out: &mut Vec<RelayOutput>,
     ) {
+        if grafts.is_empty() {
+            return;
+        }
         let score = self.score.score(from);
         let outbound = self.is_outbound(from);
         for graft in grafts {
@@ -167,19 +170,23 @@ impl Relay {
     }
 
     fn handle_idontwant(&mut self, from: PeerId, idontwants: &[ControlIDontWant]) {
+        if idontwants.is_empty() {
+            return;
+        }
         let max = self.config.max_idontwant_ids_per_heartbeat;
         let Some(state) = self.peers.get_mut(&from) else {
             return;
         };
-        let Some(window) = state.dont_want.front_mut() else {
-            return;
-        };
+        let tick = self.heartbeat_ticks;
+        let budgets = state.budgets(tick);
         for id in idontwants.iter().flat_map(|d| &d.message_ids) {
-            if window.len() >= max {
+            if budgets.idontwant_ids >= max {
                 break;
             }
-            if let Some(id) = MessageId::from_slice(id) {
-                window.insert(id);
+            if let Some(id) = MessageId::from_slice(id)
+                && self.dont_want.insert(from, id, tick)
+            {
+                budgets.idontwant_ids += 1;
             }
         }
     }
@@ -199,12 +206,14 @@ impl Relay {
         let Some(state) = self.peers.get_mut(&from) else {
             return;
         };
-        state.ihaves_received = state.ihaves_received.saturating_add(1);
-        if state.ihaves_received > self.config.max_ihave_messages || state.iwant_ids_asked >= budget
+        let budgets = state.budgets(self.heartbeat_ticks);
+        budgets.ihaves_received = budgets.ihaves_received.saturating_add(1);
+        if budgets.ihaves_received > self.config.max_ihave_messages
+            || budgets.iwant_ids_asked >= budget
         {
             return;
         }
-        let room = budget - state.iwant_ids_asked;
+        let room = budget - budgets.iwant_ids_asked;
         let mut wanted: Vec<MessageId> = Vec::new();
         for ihave in ihaves {
             let Some(topic) = ihave.topic_id.as_deref() else {
@@ -232,7 +241,7 @@ impl Relay {
             return;
         }
         if let Some(state) = self.peers.get_mut(&from) {
-            state.iwant_ids_asked += wanted.len();
+            state.budgets(self.heartbeat_ticks).iwant_ids_asked += wanted.len();
         }
         if let Some(followup) = self.config.iwant_followup {
             self.promises.add(from, &wanted, now + followup, rng);
@@ -245,18 +254,15 @@ impl Relay {
             return;
         }
         let mut invalid = 0;
+        let tick = self.heartbeat_ticks;
         for raw in iwants.iter().flat_map(|w| &w.message_ids) {
             let Some(id) = MessageId::from_slice(raw) else {
                 continue;
             };
             match self.config.implementation {
                 GossipsubImpl::NimLibp2p => {
-                    let advertised = self.peers.get_mut(&from).is_some_and(|state| {
-                        state
-                            .sent_ihaves
-                            .iter_mut()
-                            .any(|window| window.remove(&id))
-                    });
+                    let advertised = self.peers.contains_key(&from)
+                        && self.sent_ihaves.remove_newest(from, &id, tick);
                     if !advertised {
                         invalid += 1;
                         if invalid > NIM_MAX_INVALID_IWANTS {
@@ -269,7 +275,7 @@ impl Relay {
                     }
                 }
                 GossipsubImpl::GoLibp2pPubsub => {
-                    if self.peers.get(&from).is_some_and(|s| s.dont_want(&id)) {
+                    if self.peers.contains_key(&from) && self.dont_want.contains(from, &id, tick) {
                         continue;
                     }
                     let max = self.config.iwant_max_retransmissions;

@@ -8,11 +8,9 @@
 //! `rebalanceMesh` or go-libp2p-pubsub's `heartbeat`, which order and bound these steps
 //! differently.
 
-use std::collections::BTreeSet;
-
 use sim_core::{SimDuration, SimRng, SimTime};
 
-use crate::message::MessageId;
+use crate::sorted::VecSet;
 
 use super::behaviour::{Relay, whole_secs};
 use super::config::GossipsubImpl;
@@ -29,8 +27,10 @@ impl Relay {
     pub fn heartbeat(&mut self, now: SimTime, rng: &mut SimRng, out: &mut Vec<RelayOutput>) {
         self.touch(now);
         self.heartbeat_ticks += 1;
+        self.dont_want.expire(self.heartbeat_ticks);
+        self.sent_ihaves.expire(self.heartbeat_ticks);
         self.next_heartbeat = Some(now + self.config.heartbeat_interval);
-        let mut ob = Outbox::default();
+        let mut ob = self.outbox.take().unwrap_or_default();
 
         self.refresh_scores(now, out);
         match self.config.implementation {
@@ -42,7 +42,6 @@ impl Relay {
                 }
             }
         }
-        self.rotate_peer_windows();
         for (peer, broken) in self.promises.take_broken(now) {
             self.score.add_penalty(peer, f64::from(broken));
         }
@@ -59,16 +58,15 @@ impl Relay {
         }
         self.maintain_fanout(now, rng);
         for topic in &topics {
-            let exclude = self.mesh[topic].clone();
-            self.emit_gossip(topic, &exclude, rng, &mut ob);
+            self.emit_gossip(topic, Exclude::Mesh, rng, &mut ob);
         }
         let fanout_topics: Vec<String> = self.fanout.keys().cloned().collect();
         for topic in &fanout_topics {
-            let exclude = self.fanout[topic].clone();
-            self.emit_gossip(topic, &exclude, rng, &mut ob);
+            self.emit_gossip(topic, Exclude::Fanout, rng, &mut ob);
         }
         self.mcache.shift();
         ob.flush(self.config.max_rpc_bytes, out);
+        self.outbox = Some(ob);
     }
 
     /// Refreshes scores when the decay interval is due, then asks to disconnect graylisted
@@ -94,20 +92,6 @@ impl Relay {
                     out.push(RelayOutput::Disconnect { peer });
                 }
             }
-        }
-    }
-
-    /// New per-heartbeat windows and budgets for every peer.
-    fn rotate_peer_windows(&mut self) {
-        let dont_want_len = self.config.idontwant_ttl_heartbeats;
-        let sent_len = self.config.mcache_len;
-        for state in self.peers.values_mut() {
-            state.dont_want.push_front(BTreeSet::new());
-            state.dont_want.truncate(dont_want_len);
-            state.sent_ihaves.push_front(BTreeSet::new());
-            state.sent_ihaves.truncate(sent_len);
-            state.ihaves_received = 0;
-            state.iwant_ids_asked = 0;
         }
     }
 
@@ -411,7 +395,7 @@ impl Relay {
                 GossipsubImpl::GoLibp2pPubsub => {
                     let threshold = self.publish_threshold();
                     let topic_peers = self.topic_peers.get(&topic);
-                    let keep: BTreeSet<PeerId> = self.fanout[&topic]
+                    let keep: VecSet<PeerId> = self.fanout[&topic]
                         .iter()
                         .copied()
                         .filter(|&p| {
@@ -438,7 +422,7 @@ impl Relay {
 
     /// nim `replenishFanout`: below D_low, add topic peers not in the mesh until D.
     pub(super) fn replenish_fanout_nim(&mut self, topic: &str, rng: &mut SimRng) {
-        let current = self.fanout.get(topic).map_or(0, BTreeSet::len);
+        let current = self.fanout.get(topic).map_or(0, VecSet::len);
         if current >= self.config.d_low {
             return;
         }
@@ -452,7 +436,9 @@ impl Relay {
             .filter(|p| !mesh.is_some_and(|m| m.contains(p)))
             .collect();
         rng.shuffle(&mut candidates);
-        let members = self.fanout.entry(topic.to_string()).or_default();
+        let members = self
+            .fanout
+            .get_or_insert_with(topic.to_string(), VecSet::new);
         for peer in candidates {
             if members.len() >= self.config.d {
                 break;
@@ -463,25 +449,25 @@ impl Relay {
 
     /// IHAVE for the ids of `topic` in the gossip windows, to max(D_lazy, gossip_factor × n)
     /// of the n topic peers outside `exclude` with score ≥ the gossip threshold.
-    fn emit_gossip(
-        &mut self,
-        topic: &str,
-        exclude: &BTreeSet<PeerId>,
-        rng: &mut SimRng,
-        ob: &mut Outbox,
-    ) {
+    fn emit_gossip(&mut self, topic: &str, exclude: Exclude, rng: &mut SimRng, ob: &mut Outbox) {
         let mut ids = self.mcache.gossip_ids(topic);
         if ids.is_empty() {
             return;
         }
         let threshold = self.gossip_threshold();
+        let exclude = match exclude {
+            Exclude::Mesh => self.mesh.get(topic),
+            Exclude::Fanout => self.fanout.get(topic),
+        };
         let mut peers: Vec<PeerId> = self
             .topic_peers
             .get(topic)
             .into_iter()
             .flatten()
             .copied()
-            .filter(|p| !exclude.contains(p) && self.score.score(*p) >= threshold)
+            .filter(|p| {
+                !exclude.is_some_and(|e| e.contains(p)) && self.score.score(*p) >= threshold
+            })
             .collect();
         let factor = (self.config.gossip_factor * peers.len() as f64) as usize;
         let target = self.config.d_lazy.max(factor);
@@ -497,19 +483,41 @@ impl Relay {
         if nim {
             ids.truncate(max_len);
         }
-        for peer in peers {
-            let peer_ids: Vec<MessageId> = if ids.len() > max_len {
-                let mut copy = ids.clone();
-                rng.shuffle(&mut copy);
-                copy.truncate(max_len);
-                copy
-            } else {
-                ids.clone()
-            };
-            if nim && let Some(state) = self.peers.get_mut(&peer) {
-                state.sent_ihaves[0].extend(peer_ids.iter().copied());
+        if ids.len() > max_len {
+            // go only: nim truncated the list above (and tracks what it advertised).
+            debug_assert!(!nim);
+            for peer in peers {
+                let mut peer_ids = ids.clone();
+                rng.shuffle(&mut peer_ids);
+                peer_ids.truncate(max_len);
+                let item = ob.add_ihave(topic, peer_ids.into_iter().map(|(_, b)| b).collect());
+                ob.push(peer, item);
             }
-            ob.ihave(peer, topic, &peer_ids);
+            return;
+        }
+        // Every peer gets the same IHAVE.
+        let item = ob.add_ihave(topic, ids.iter().map(|(_, b)| b.clone()).collect());
+        if nim {
+            // (Topic peers are connected peers; only those are tracked.)
+            let known: Vec<PeerId> = peers
+                .iter()
+                .copied()
+                .filter(|p| self.peers.contains_key(p))
+                .collect();
+            for &(id, _) in &ids {
+                self.sent_ihaves
+                    .insert_for_all(&known, id, self.heartbeat_ticks);
+            }
+        }
+        for peer in peers {
+            ob.push(peer, item);
         }
     }
+}
+
+/// Which peers [`Relay::emit_gossip`] leaves out: the topic's mesh or its fanout.
+#[derive(Clone, Copy)]
+enum Exclude {
+    Mesh,
+    Fanout,
 }

@@ -30,13 +30,15 @@
 //!
 //! Files: [`config`] (parameters and presets), `behaviour` (the machine and its public API),
 //! `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT), `heartbeat` (mesh and fanout maintenance,
-//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`.
+//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`, `windows` (per-peer id sets per
+//! heartbeat).
 
 mod backoff;
 mod behaviour;
 pub mod config;
 mod control;
 mod heartbeat;
+mod id_cache;
 mod mcache;
 mod outbox;
 mod promises;
@@ -44,12 +46,17 @@ mod score;
 mod seen;
 #[cfg(test)]
 mod tests;
+mod windows;
 
 pub use behaviour::{Relay, RelayStateSizes};
 pub use config::{
     GossipsubImpl, PeerScoreConfig, PeerScoreParams, RelayConfig, RelayConfigError,
     ScoreThresholds, TopicScoreParams,
 };
+
+use std::rc::Rc;
+
+use prost::Message as _;
 
 use crate::message::{MessageError, MessageId};
 use crate::proto::{GossipsubRpc, WakuMessage};
@@ -64,15 +71,17 @@ pub enum RelayOutput {
     Send {
         /// Receiving peer.
         to: PeerId,
-        /// The RPC (subscriptions, messages and control, coalesced per call).
-        rpc: GossipsubRpc,
+        /// The RPC (subscriptions, messages and control, coalesced per call); peers that are
+        /// sent identical RPCs in one call share one.
+        rpc: Rc<SentRpc>,
     },
     /// A new valid message on a subscribed topic, for the application.
     Deliver {
         /// The pubsub topic it was published on.
         pubsub_topic: String,
-        /// The decoded message.
-        message: WakuMessage,
+        /// The decoded message (boxed: outputs are moved around a lot, and this is the only
+        /// large one).
+        message: Box<WakuMessage>,
         /// Its relay message id.
         id: MessageId,
         /// The peer it first arrived from; `None` for our own publish (nwaku `triggerSelf`).
@@ -99,6 +108,46 @@ pub enum RelayOutput {
         /// The peer to disconnect.
         peer: PeerId,
     },
+}
+
+/// A gossipsub RPC as the relay sends it: shared (`Rc`) by every peer it goes to, with its
+/// encoded length (what the wire is charged) computed once. Dereferences to the RPC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentRpc {
+    rpc: GossipsubRpc,
+    encoded_len: usize,
+}
+
+impl SentRpc {
+    /// `rpc`, with its length computed.
+    pub fn new(rpc: GossipsubRpc) -> Self {
+        let encoded_len = rpc.encoded_len();
+        Self { rpc, encoded_len }
+    }
+
+    /// `rpc`, whose encoded length the caller computed as `encoded_len`.
+    fn with_len(rpc: GossipsubRpc, encoded_len: usize) -> Self {
+        debug_assert_eq!(encoded_len, rpc.encoded_len());
+        Self { rpc, encoded_len }
+    }
+
+    /// The protobuf-encoded length of the RPC (without the length prefix).
+    pub fn encoded_len(&self) -> usize {
+        self.encoded_len
+    }
+
+    /// The RPC itself.
+    pub fn into_inner(self) -> GossipsubRpc {
+        self.rpc
+    }
+}
+
+impl std::ops::Deref for SentRpc {
+    type Target = GossipsubRpc;
+
+    fn deref(&self) -> &GossipsubRpc {
+        &self.rpc
+    }
 }
 
 /// Why [`Relay::publish`] refused a message.

@@ -11,12 +11,11 @@
 //! Bound: one [`PeerStats`] per connected peer plus disconnected peers retained for
 //! `retain_score`; per peer, one topic entry per subscribed topic.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use sim_core::SimTime;
 
 use super::PeerId;
 use super::config::{GossipsubImpl, PeerScoreConfig};
+use crate::sorted::{VecMap, VecSet};
 
 /// Counters of one peer in one topic.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +37,7 @@ struct PeerStats {
     connected: bool,
     /// When a disconnected peer's stats are dropped.
     expire: SimTime,
-    topics: BTreeMap<String, TopicStats>,
+    topics: VecMap<String, TopicStats>,
     behaviour_penalty: f64,
     /// The score as of the last refresh (nim semantics).
     cached: f64,
@@ -49,8 +48,8 @@ struct PeerStats {
 pub(crate) struct PeerScore {
     config: Option<PeerScoreConfig>,
     implementation: GossipsubImpl,
-    peers: BTreeMap<PeerId, PeerStats>,
-    scored_topics: BTreeSet<String>,
+    peers: VecMap<PeerId, PeerStats>,
+    scored_topics: VecSet<String>,
 }
 
 impl PeerScore {
@@ -59,8 +58,8 @@ impl PeerScore {
         Self {
             config,
             implementation,
-            peers: BTreeMap::new(),
-            scored_topics: BTreeSet::new(),
+            peers: VecMap::new(),
+            scored_topics: VecSet::new(),
         }
     }
 
@@ -151,10 +150,10 @@ impl PeerScore {
         if self.config.is_none() {
             return;
         }
-        let stats = self.peers.entry(peer).or_insert(PeerStats {
+        let stats = self.peers.get_or_insert_with(peer, || PeerStats {
             connected: true,
             expire: SimTime::MAX,
-            topics: BTreeMap::new(),
+            topics: VecMap::new(),
             behaviour_penalty: 0.0,
             cached: 0.0,
         });

@@ -8,11 +8,11 @@
 //! forgets everything that expired meanwhile. Bound: at most `capacity` entries; when full the
 //! oldest entry is forgotten early. Each entry lists at most one delivery per connected peer.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use sim_core::{SimDuration, SimTime};
 
-use crate::message::MessageId;
+use crate::message::{IdMap, MessageId};
 
 use super::PeerId;
 
@@ -43,7 +43,8 @@ pub(crate) struct SeenEntry {
 pub(crate) struct SeenCache {
     ttl: SimDuration,
     capacity: usize,
-    entries: BTreeMap<MessageId, SeenEntry>,
+    /// The records (looked up only; `expiries` holds the order).
+    entries: IdMap<SeenEntry>,
     /// (expiry, id) in insertion order; expiries never decrease because `now` never does.
     expiries: VecDeque<(SimTime, MessageId)>,
 }
@@ -55,7 +56,7 @@ impl SeenCache {
         Self {
             ttl,
             capacity,
-            entries: BTreeMap::new(),
+            entries: IdMap::default(),
             expiries: VecDeque::new(),
         }
     }
@@ -106,7 +107,12 @@ impl SeenCache {
             SeenEntry {
                 validated_at: now,
                 status,
-                delivered_by: from.into_iter().collect(),
+                delivered_by: {
+                    // Room for the duplicates a mesh usually delivers, allocated once.
+                    let mut peers = Vec::with_capacity(if from.is_some() { 8 } else { 0 });
+                    peers.extend(from);
+                    peers
+                },
             },
         );
         self.expiries.push_back((now.saturating_add(self.ttl), id));

@@ -8,6 +8,8 @@ mod mesh;
 mod network;
 mod publish;
 
+use std::rc::Rc;
+
 use sim_core::{SimDuration, SimRng, SimTime};
 
 use crate::message::MessageId;
@@ -97,7 +99,7 @@ impl Harness {
 
     pub(super) fn rpc(&mut self, from: PeerId, rpc: GossipsubRpc) {
         self.relay
-            .handle_rpc(self.now, from, rpc, &mut self.rng, &mut self.out);
+            .handle_rpc(self.now, from, &rpc, &mut self.rng, &mut self.out);
     }
 
     pub(super) fn heartbeat(&mut self) {
@@ -120,7 +122,7 @@ impl Harness {
         self.take()
             .into_iter()
             .filter_map(|o| match o {
-                RelayOutput::Send { to, rpc } => Some((to, rpc)),
+                RelayOutput::Send { to, rpc } => Some((to, Rc::unwrap_or_clone(rpc).into_inner())),
                 _ => None,
             })
             .collect()

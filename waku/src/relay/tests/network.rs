@@ -7,13 +7,13 @@ use prost::Message as _;
 use sim_core::{SimDuration, SimRng, SimTime};
 
 use super::*;
-use crate::relay::PublishError;
+use crate::relay::{PublishError, SentRpc};
 
 struct Net {
     relays: Vec<Relay>,
     rngs: Vec<SimRng>,
     now: SimTime,
-    queue: VecDeque<(PeerId, PeerId, GossipsubRpc)>,
+    queue: VecDeque<(PeerId, PeerId, Rc<SentRpc>)>,
     /// Per node, the ids delivered to its application, in order.
     delivered: Vec<Vec<MessageId>>,
     /// FNV-1a over every routed RPC (time, from, to, bytes): the run's fingerprint.
@@ -96,7 +96,7 @@ impl Net {
             self.rpcs_routed += 1;
             let i = to.index();
             let mut out = Vec::new();
-            self.relays[i].handle_rpc(self.now, from, rpc, &mut self.rngs[i], &mut out);
+            self.relays[i].handle_rpc(self.now, from, &rpc, &mut self.rngs[i], &mut out);
             self.route(i, out);
         }
     }
@@ -196,6 +196,10 @@ fn run_network(config: &RelayConfig, dials: usize, seed: u64) -> (u64, MeshBound
         assert!(sizes.cached_messages <= published.len());
     }
     assert!(net.rpcs_routed > 0);
+    eprintln!(
+        "TRACE d={} dials={dials} seed={seed} {:016x} routed={}",
+        config.d, net.trace, net.rpcs_routed
+    );
     (net.trace, bounds)
 }
 
