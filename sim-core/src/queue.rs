@@ -38,9 +38,9 @@
 //! pending events (up to twice, from `Vec` growth) plus at most `slots * KEEP_SLOT_BYTES`,
 //! however many laps it runs. (Keeping every buffer instead made a dense run retain one
 //! bucket's worth of memory in every slot it had passed: 650 MB for 10^5 pending events.)
-//! The larger drained buffers go to a small pool instead (at most [`SPARE_BUFFERS`] of at
-//! most [`SPARE_MAX_BYTES`]), from which a slot that starts filling takes one, so a dense run
-//! does not regrow a buffer for every bucket it fills.
+//! The larger drained buffers go to a small pool instead (at most [`SPARE_BUFFERS`] buffers
+//! and [`SPARE_POOL_BYTES`] in all), from which a slot that starts filling takes one, so a
+//! dense run does not regrow (and copy) a large buffer for every bucket it fills.
 //! The two heaps keep their peak capacity, as any `BinaryHeap` does.
 
 use std::cmp::Reverse;
@@ -70,10 +70,10 @@ const MAX_SLOT_BITS: u32 = 24;
 const KEEP_SLOT_BYTES: usize = 1024;
 
 /// Drained buffers larger than [`KEEP_SLOT_BYTES`] kept for reuse, at most this many...
-const SPARE_BUFFERS: usize = 16;
+const SPARE_BUFFERS: usize = 64;
 
-/// ...and only up to this size each (larger ones are freed).
-const SPARE_MAX_BYTES: usize = 256 * 1024;
+/// ...and this many bytes in all (a buffer that does not fit is freed).
+const SPARE_POOL_BYTES: usize = 8 << 20;
 
 /// A scheduled event as the queue stores it.
 struct Entry<E> {
@@ -180,8 +180,9 @@ pub struct EventQueue<E> {
     /// Number of events in `wheel`.
     wheel_len: usize,
     /// Empty buffers of drained buckets, for slots that start filling (bounded, see the
-    /// module docs).
+    /// module docs), and their total capacity in bytes.
     spares: Vec<Vec<Entry<E>>>,
+    spare_bytes: usize,
     /// Which wheel slots are non-empty.
     occupied: Occupancy,
     /// Events at buckets beyond `cursor + slot_mask`.
@@ -228,6 +229,7 @@ impl<E> EventQueue<E> {
             wheel,
             wheel_len: 0,
             spares: Vec::new(),
+            spare_bytes: 0,
             occupied: Occupancy::new(slots),
             overflow: BinaryHeap::new(),
             len: 0,
@@ -327,6 +329,7 @@ impl<E> EventQueue<E> {
             if contents.capacity() == 0
                 && let Some(spare) = self.spares.pop()
             {
+                self.spare_bytes -= spare.capacity() * size_of::<Entry<E>>();
                 *contents = spare;
             }
         }
@@ -366,7 +369,9 @@ impl<E> EventQueue<E> {
             let bytes = spare.capacity() * size_of::<Entry<E>>();
             if bytes > KEEP_SLOT_BYTES {
                 let spare = std::mem::take(spare);
-                if bytes <= SPARE_MAX_BYTES && self.spares.len() < SPARE_BUFFERS {
+                if self.spare_bytes + bytes <= SPARE_POOL_BYTES && self.spares.len() < SPARE_BUFFERS
+                {
+                    self.spare_bytes += bytes;
                     self.spares.push(spare);
                 }
             }

@@ -531,7 +531,7 @@ where
                 sched.after(after, event);
             }
             Action::CancelTimer { timer } => {
-                take_live_timer(&mut self.slots[node.index()].live_timers, timer.0);
+                events::take_live_timer(&mut self.slots[node.index()].live_timers, timer.0);
             }
             Action::Dial { peer } => self.start_dial(sched, node, peer),
             Action::Send { conn, msg } => self.send(sched, node, conn, Segment::Data(msg)),
@@ -619,8 +619,7 @@ where
         let depart = slot.up_free_at.max(now) + serialization_time(bytes, slot.net.up_bytes_per_s);
         slot.up_free_at = depart;
         let mut arrival = depart + self.sample_delay(node, peer);
-        let model_reorders = self.link_between(node, peer).reorder;
-        if self.config.semantics == Semantics::Datagram && !model_reorders {
+        if self.config.semantics == Semantics::Datagram && !self.link_between(node, peer).reorder {
             let dir = &mut self.conns.get_mut(conn).expect("looked up above").dirs[side];
             arrival = arrival.max(dir.last_arrival);
             dir.last_arrival = arrival;
@@ -696,17 +695,6 @@ where
             && sb.network_up
             && sb.process == Process::Crashed
             && !self.partition.blocks(a, b)
-    }
-}
-
-/// Removes `timer` from the sorted `live` ids; false if it was not there.
-fn take_live_timer(live: &mut Vec<u64>, timer: u64) -> bool {
-    match live.binary_search(&timer) {
-        Ok(at) => {
-            live.remove(at);
-            true
-        }
-        Err(_) => false,
     }
 }
 

@@ -559,3 +559,14 @@ where
         self.dispatch(sched, node, Input::Start);
     }
 }
+
+/// Removes `timer` from the sorted `live` ids; false if it was not there.
+pub(super) fn take_live_timer(live: &mut Vec<u64>, timer: u64) -> bool {
+    match live.binary_search(&timer) {
+        Ok(at) => {
+            live.remove(at);
+            true
+        }
+        Err(_) => false,
+    }
+}

@@ -257,6 +257,15 @@ impl<K: Ord> VecSet<K> {
         self.find(item).is_ok()
     }
 
+    /// The stored item equal to `item`.
+    pub(crate) fn get<Q>(&self, item: &Q) -> Option<&K>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(item).ok().map(|i| &self.items[i])
+    }
+
     /// Adds `item`; false if it was there.
     pub(crate) fn insert(&mut self, item: K) -> bool {
         match self.find(&item) {

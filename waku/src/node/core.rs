@@ -76,17 +76,20 @@ pub(super) fn timer_tag(kind: TimerKind, payload: u64) -> u64 {
 }
 
 /// The machines of one incarnation of a node.
+///
+/// Layout: in a large network every event finds its node's state cold in the cache, so what
+/// the common events touch is kept together: machines are boxed (a node runs few services,
+/// and the relay is large) and `repr(C)` keeps the declared order.
+#[repr(C)]
 pub(super) struct Machines {
-    pub(super) relay: Option<Relay>,
-    // The services are boxed: most nodes run few of them, and a compact node keeps the state
-    // every event touches on fewer cache lines.
+    pub(super) relay: Option<Box<Relay>>,
     pub(super) store: Option<Box<StoreService>>,
     pub(super) filter: Option<Box<FilterService>>,
     pub(super) lightpush: Option<Box<LightPushService>>,
+    pub(super) peer_manager: PeerManager,
     pub(super) store_client: StoreClient,
     pub(super) filter_client: FilterClient,
     pub(super) lightpush_client: LightPushClient,
-    pub(super) peer_manager: PeerManager,
 }
 
 /// Output buffers of the machines, drained by [`Core::process`].
@@ -123,24 +126,26 @@ pub(super) struct Link {
     pub(super) outbound: bool,
 }
 
-/// The protocol side of a node.
+/// The protocol side of a node. (`repr(C)`: the fields every event touches come first, on
+/// few cache lines; see [`Machines`].)
+#[repr(C)]
 pub(super) struct Core {
-    pub(super) config: NodeConfig,
-    pub(super) directory: Rc<Directory>,
-    pub(super) machines: Machines,
-    /// Archive kept across crashes (taken back when the store service is rebuilt).
-    pub(super) archive: Option<Archive>,
-    pub(super) conns: VecMap<PeerId, Link>,
-    pub(super) queued: BTreeMap<PeerId, Vec<WakuFrame>>,
-    pub(super) pings: VecMap<u64, PeerId>,
-    pub(super) next_ping: u64,
-    pub(super) armed: [Option<(SimTime, TimerId)>; POLLED.len()],
     /// Machines that may have been changed since the last [`Core::rearm`]: only their
     /// `poll_timeout` is looked at again (a machine nobody called keeps its deadline, and
     /// looking costs a cache miss per machine in a large network). Whoever hands out a
     /// machine marks it; anything not known to be narrow marks them all.
     pub(super) dirty: Dirty,
+    pub(super) armed: [Option<(SimTime, TimerId)>; POLLED.len()],
+    pub(super) conns: VecMap<PeerId, Link>,
     pub(super) out: Outputs,
+    pub(super) machines: Machines,
+    pub(super) pings: VecMap<u64, PeerId>,
+    pub(super) next_ping: u64,
+    pub(super) queued: BTreeMap<PeerId, Vec<WakuFrame>>,
+    /// Archive kept across crashes (taken back when the store service is rebuilt).
+    pub(super) archive: Option<Archive>,
+    pub(super) directory: Rc<Directory>,
+    pub(super) config: NodeConfig,
 }
 
 type NodeCtx<'a, 'b> = Ctx<'b, WakuFrame, AppObservation>;
@@ -156,7 +161,7 @@ impl Machines {
         let roles = config.roles;
         let relay = roles
             .relay
-            .then(|| Relay::new(config.relay.clone()).expect("relay config validated at build"));
+            .then(|| Box::new(Relay::new(config.relay.clone()).expect("relay config validated")));
         let store = roles.store.then(|| {
             Box::new(
                 match archive {

@@ -7,12 +7,11 @@
 //! (most failed dials, then no shards, then oldest) when a new one arrives. Connected and
 //! dialling peers and static peers are never pruned or evicted.
 
-use std::collections::BTreeMap;
-
 use sim_core::{NodeId as PeerId, SimRng, SimTime};
 
 use super::discovery::{Capabilities, PeerRecord};
 use crate::proto::Bytes;
+use crate::sorted::VecMap;
 
 /// How a peer became known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -147,14 +146,17 @@ impl PeerInfo {
 /// The peer store; see the module documentation.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerStore {
-    entries: BTreeMap<PeerId, PeerInfo>,
+    /// A sorted vector (a lookup is a binary search over the compact key array; most
+    /// lookups are discovery asking whether a peer is known); records boxed, so inserting
+    /// shifts pointers rather than whole records.
+    entries: VecMap<PeerId, Box<PeerInfo>>,
     hard_limit: usize,
 }
 
 impl PeerStore {
     pub(crate) fn new(hard_limit: usize) -> Self {
         Self {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             hard_limit: hard_limit.max(1),
         }
     }
@@ -164,15 +166,15 @@ impl PeerStore {
     }
 
     pub(crate) fn get(&self, id: PeerId) -> Option<&PeerInfo> {
-        self.entries.get(&id)
+        self.entries.get(&id).map(|info| &**info)
     }
 
     pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut PeerInfo> {
-        self.entries.get_mut(&id)
+        self.entries.get_mut(&id).map(|info| &mut **info)
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (PeerId, &PeerInfo)> {
-        self.entries.iter().map(|(id, info)| (*id, info))
+        self.entries.iter().map(|(id, info)| (*id, &**info))
     }
 
     /// Adds `id` unless known; at the hard limit the least useful removable peer makes room,
@@ -189,12 +191,12 @@ impl PeerStore {
                 None => return false,
             }
         }
-        self.entries.insert(id, info);
+        self.entries.insert(id, Box::new(info));
         true
     }
 
     pub(crate) fn remove(&mut self, id: PeerId) -> Option<PeerInfo> {
-        self.entries.remove(&id)
+        self.entries.remove(&id).map(|info| *info)
     }
 
     /// The removable peer to evict first: most failed dials (given-up first), then without

@@ -1,6 +1,6 @@
-//! The [`Relay`] machine: its state, the public API (peers, subscriptions, publishing, RPC
-//! input, queries) and message reception (dedupe, validation, IDONTWANT, forwarding,
-//! delivery). Control messages are handled in `control.rs`, the heartbeat in `heartbeat.rs`.
+//! The [`Relay`] machine: its state and the public API (peers, subscriptions, publishing, RPC
+//! input, queries). Message reception is in `receive.rs`, control messages in `control.rs`,
+//! the heartbeat in `heartbeat.rs`.
 
 use prost::Message as _;
 use sim_core::{SimRng, SimTime};
@@ -9,6 +9,7 @@ use crate::message::{MessageId, relay_message_id};
 use crate::proto::{Bytes, GossipsubMessage, GossipsubRpc, WakuMessage};
 use crate::sorted::{VecMap, VecSet};
 
+use super::advertised::Advertised;
 use super::backoff::BackoffTable;
 use super::config::{GossipsubImpl, RelayConfig, RelayConfigError};
 use super::id_cache::IdCache;
@@ -57,37 +58,40 @@ impl PeerState {
 }
 
 /// One node's Waku relay (gossipsub) state machine. See the [module docs](super).
+///
+/// (`repr(C)`: the fields an incoming RPC touches come first, on few cache lines.)
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Relay {
-    pub(super) config: RelayConfig,
+    /// Heartbeats so far (the per-peer windows and budgets are keyed by it).
+    pub(super) heartbeat_ticks: u64,
+    pub(super) next_heartbeat: Option<SimTime>,
     pub(super) peers: VecMap<PeerId, PeerState>,
-    /// Our subscribed topics, each with its mesh.
-    pub(super) mesh: VecMap<String, VecSet<PeerId>>,
-    /// Per topic, the connected peers that subscribe to it.
-    pub(super) topic_peers: VecMap<String, VecSet<PeerId>>,
-    /// Topics we publish to without subscribing, with their fanout peers.
-    pub(super) fanout: VecMap<String, VecSet<PeerId>>,
-    /// When we last published to each fanout topic.
-    pub(super) fanout_last_pub: VecMap<String, SimTime>,
-    pub(super) backoff: BackoffTable,
-    pub(super) mcache: MessageCache,
+    pub(super) score: PeerScore,
     pub(super) seen: SeenCache,
     /// Recently computed message ids, so a node hashes each message once.
     pub(super) ids: IdCache,
-    pub(super) score: PeerScore,
+    /// Our subscribed topics, each with its mesh.
+    pub(super) mesh: VecMap<String, VecSet<PeerId>>,
+    /// The outbox, kept between calls for its buffers (taken during a call; boxed, so
+    /// taking it moves a pointer).
+    pub(super) outbox: Option<Box<Outbox>>,
     /// The ids each peer sent IDONTWANT for, one set per heartbeat, `idontwant_ttl_heartbeats`
     /// sets of at most `max_idontwant_ids_per_heartbeat` ids.
     pub(super) dont_want: PeerIdWindows,
     /// nim: the ids we advertised to each peer, one set per heartbeat, `mcache_len` sets; an
     /// IWANT is served only for these, once each.
-    pub(super) sent_ihaves: PeerIdWindows,
+    pub(super) sent_ihaves: Advertised,
+    /// Per topic, the connected peers that subscribe to it.
+    pub(super) topic_peers: VecMap<String, VecSet<PeerId>>,
+    pub(super) mcache: MessageCache,
     pub(super) promises: Promises,
-    /// The outbox, kept between calls for its buffers (taken during a call; boxed, so
-    /// taking it moves a pointer).
-    pub(super) outbox: Option<Box<Outbox>>,
-    /// Heartbeats so far (the per-peer windows and budgets are keyed by it).
-    pub(super) heartbeat_ticks: u64,
-    pub(super) next_heartbeat: Option<SimTime>,
+    pub(super) config: RelayConfig,
+    /// Topics we publish to without subscribing, with their fanout peers.
+    pub(super) fanout: VecMap<String, VecSet<PeerId>>,
+    /// When we last published to each fanout topic.
+    pub(super) fanout_last_pub: VecMap<String, SimTime>,
+    pub(super) backoff: BackoffTable,
     pub(super) next_score_refresh: Option<SimTime>,
 }
 
@@ -105,7 +109,7 @@ impl Relay {
             ids: IdCache::default(),
             score: PeerScore::new(config.score.clone(), config.implementation),
             dont_want: PeerIdWindows::new(config.idontwant_ttl_heartbeats),
-            sent_ihaves: PeerIdWindows::new(config.mcache_len),
+            sent_ihaves: Advertised::new(config.mcache_len),
             promises: Promises::new(config.max_promises),
             outbox: None,
             peers: VecMap::new(),
@@ -518,120 +522,6 @@ impl Relay {
             {
                 self.backoff
                     .set(topic, from, now, self.config.prune_backoff);
-            }
-        }
-    }
-
-    /// Dedupe, validate, forward and deliver one message from `from`.
-    fn handle_message(
-        &mut self,
-        now: SimTime,
-        from: PeerId,
-        message: &GossipsubMessage,
-        rng: &mut SimRng,
-        ob: &mut Outbox,
-        out: &mut Vec<RelayOutput>,
-    ) {
-        let Some(topic) = message.topic.as_deref() else {
-            return;
-        };
-        let empty = Bytes::new();
-        let data = message.data.as_ref().unwrap_or(&empty);
-        let id = self.ids.id_of(data);
-        if let Some(entry) = self.seen.get_mut(now, &id) {
-            if self.config.score.is_none() || entry.delivered_by.contains(&from) {
-                return;
-            }
-            entry.delivered_by.push(from);
-            let (status, validated_at) = (entry.status, entry.validated_at);
-            match status {
-                DeliveryStatus::Valid => {
-                    self.score
-                        .duplicate_delivery(from, topic, validated_at, now);
-                }
-                DeliveryStatus::Invalid => self.score.invalid_delivery(from, topic),
-                DeliveryStatus::Ignored => {}
-            }
-            return;
-        }
-        let Some(mesh) = self.mesh.get(topic) else {
-            // Not subscribed: neither processed nor remembered (go and nim).
-            return;
-        };
-        if self.breaks_signature_policy(message) {
-            self.score.invalid_delivery(from, topic);
-            return;
-        }
-        let scored_from = self.config.score.as_ref().map(|_| from);
-        if data.len() > self.config.max_message_bytes {
-            // Larger than any frame a real node would have read: dropped without penalty.
-            self.seen
-                .insert(now, id, DeliveryStatus::Ignored, scored_from);
-            return;
-        }
-        let id_bytes = id.to_bytes();
-        if self.config.send_idontwant && data.len() >= self.config.idontwant_min_bytes {
-            let item = ob.add_idontwant(id_bytes.clone());
-            for &peer in mesh {
-                if peer != from {
-                    ob.push(peer, item);
-                }
-            }
-        }
-        self.promises.fulfill(&id);
-        let decoded = WakuMessage::decode(data.clone())
-            .ok()
-            .filter(|m| !m.payload.is_empty() && !m.content_topic.is_empty());
-        let Some(waku_message) = decoded else {
-            self.seen
-                .insert(now, id, DeliveryStatus::Invalid, scored_from);
-            self.score.invalid_delivery(from, topic);
-            return;
-        };
-        self.seen
-            .insert(now, id, DeliveryStatus::Valid, scored_from);
-        self.score.first_delivery(from, topic);
-        let dont_want = self.dont_want.pairs(&id);
-        let tick = self.heartbeat_ticks;
-        let mut targets: Vec<PeerId> = self.mesh[topic]
-            .iter()
-            .copied()
-            .filter(|&p| p != from && !self.dont_want.live(dont_want, p, tick))
-            .collect();
-        rng.shuffle(&mut targets);
-        if !targets.is_empty() {
-            let item = ob.add_message(message.clone());
-            for peer in targets {
-                ob.push(peer, item);
-            }
-        }
-        let pubsub_topic = topic.to_string();
-        self.mcache.put(id, id_bytes, message.clone());
-        out.push(RelayOutput::Deliver {
-            pubsub_topic,
-            message: Box::new(waku_message),
-            id,
-            from: Some(from),
-        });
-    }
-
-    /// StrictNoSign (go): `from`, `seqno`, `signature` and `key` must be absent. nim accepts
-    /// unsigned author information but rejects a signature it cannot verify (no simulated node
-    /// signs) and a `seqno` that is not 8 bytes.
-    fn breaks_signature_policy(&self, message: &GossipsubMessage) -> bool {
-        match self.config.implementation {
-            GossipsubImpl::GoLibp2pPubsub => {
-                message.signature.is_some()
-                    || message.key.is_some()
-                    || message.from.is_some()
-                    || message.seqno.is_some()
-            }
-            GossipsubImpl::NimLibp2p => {
-                message.signature.as_ref().is_some_and(|s| !s.is_empty())
-                    || message
-                        .seqno
-                        .as_ref()
-                        .is_some_and(|s| !s.is_empty() && s.len() != 8)
             }
         }
     }

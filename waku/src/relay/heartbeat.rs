@@ -504,10 +504,9 @@ impl Relay {
                 .copied()
                 .filter(|p| self.peers.contains_key(p))
                 .collect();
-            for &(id, _) in &ids {
-                self.sent_ihaves
-                    .insert_for_all(&known, id, self.heartbeat_ticks);
-            }
+            let advertised = ids.iter().map(|&(id, _)| id).collect();
+            self.sent_ihaves
+                .record(self.heartbeat_ticks, advertised, known);
         }
         for peer in peers {
             ob.push(peer, item);

@@ -32,7 +32,17 @@ impl IdCache {
     /// The relay message id of `data` (SHA-256, computed only when not remembered).
     pub(super) fn id_of(&mut self, data: &Bytes) -> MessageId {
         let key = (data.as_ptr() as usize, data.len());
-        if let Some(i) = self.keys.iter().position(|k| *k == key) {
+        // Newest first: a duplicate is usually of one of the last few messages.
+        let newest = if self.keys.len() < CAPACITY {
+            self.keys.len()
+        } else {
+            self.next
+        };
+        let (older, newer) = self.keys.split_at(newest);
+        let hit = (older.iter().enumerate().rev())
+            .chain(newer.iter().enumerate().rev().map(|(i, k)| (i + newest, k)))
+            .find(|(_, k)| **k == key);
+        if let Some((i, _)) = hit {
             return self.entries[i].1;
         }
         let id = relay_message_id(data);

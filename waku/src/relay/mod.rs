@@ -29,10 +29,12 @@
 //! exchange in PRUNE, direct peers, P5/P6, floodsub peers, application validators (RLN).
 //!
 //! Files: [`config`] (parameters and presets), `behaviour` (the machine and its public API),
-//! `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT), `heartbeat` (mesh and fanout maintenance,
-//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`, `windows` (per-peer id sets per
-//! heartbeat).
+//! `receive` (message reception), `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT), `heartbeat` (mesh and fanout maintenance,
+//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`, `windows`
+//! (IDONTWANT ids per peer and heartbeat), `advertised` (nim: IHAVE ids per peer and
+//! heartbeat), `id_cache`.
 
+mod advertised;
 mod backoff;
 mod behaviour;
 pub mod config;
@@ -42,6 +44,7 @@ mod id_cache;
 mod mcache;
 mod outbox;
 mod promises;
+mod receive;
 mod score;
 mod seen;
 #[cfg(test)]

@@ -183,6 +183,11 @@ impl Outbox {
     /// messages fill parts in order; a single message larger than the limit travels alone).
     /// The outbox is left empty, ready for the next call.
     pub(crate) fn flush(&mut self, max_rpc_bytes: usize, out: &mut Vec<RelayOutput>) {
+        if self.pushes.is_empty() {
+            // Most calls send nothing; leave the scratch buffers untouched (and cold).
+            self.items.clear();
+            return;
+        }
         let mut sc = std::mem::take(&mut self.scratch);
         // Each peer's items in push order, then one recipe per distinct item list.
         self.pushes.sort_unstable();

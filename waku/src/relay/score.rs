@@ -11,6 +11,8 @@
 //! Bound: one [`PeerStats`] per connected peer plus disconnected peers retained for
 //! `retain_score`; per peer, one topic entry per subscribed topic.
 
+use std::rc::Rc;
+
 use sim_core::SimTime;
 
 use super::PeerId;
@@ -37,7 +39,8 @@ struct PeerStats {
     connected: bool,
     /// When a disconnected peer's stats are dropped.
     expire: SimTime,
-    topics: VecMap<String, TopicStats>,
+    /// Keyed by the scorer's own copy of the topic name (see `scored_topics`).
+    topics: VecMap<Rc<str>, TopicStats>,
     behaviour_penalty: f64,
     /// The score as of the last refresh (nim semantics).
     cached: f64,
@@ -49,7 +52,9 @@ pub(crate) struct PeerScore {
     config: Option<PeerScoreConfig>,
     implementation: GossipsubImpl,
     peers: VecMap<PeerId, PeerStats>,
-    scored_topics: VecSet<String>,
+    /// The topics scored. Every peer's stats key a topic with a clone of this name, so all
+    /// keys of one topic share one buffer (which stays cached across peers).
+    scored_topics: VecSet<Rc<str>>,
 }
 
 impl PeerScore {
@@ -66,7 +71,9 @@ impl PeerScore {
     /// Starts or stops scoring `topic` (we score the topics we subscribe to).
     pub(crate) fn set_topic_scored(&mut self, topic: &str, scored: bool) {
         if scored {
-            self.scored_topics.insert(topic.to_string());
+            if !self.scored_topics.contains(topic) {
+                self.scored_topics.insert(Rc::from(topic));
+            }
         } else {
             self.scored_topics.remove(topic);
         }
@@ -93,54 +100,15 @@ impl PeerScore {
         let Some(config) = &self.config else {
             return 0.0;
         };
-        let tp = &config.topic;
-        let mut score = 0.0;
-        for (topic, ts) in &stats.topics {
-            if !self.scored_topics.contains(topic) {
-                continue;
-            }
-            let mut topic_score = 0.0;
-            if ts.in_mesh {
-                let quantum_ns = tp.time_in_mesh_quantum.as_nanos().max(1);
-                let p1 = match self.implementation {
-                    GossipsubImpl::NimLibp2p => ts.mesh_time_ns as f64 / quantum_ns as f64,
-                    GossipsubImpl::GoLibp2pPubsub => (ts.mesh_time_ns / quantum_ns) as f64,
-                };
-                topic_score += p1.min(tp.time_in_mesh_cap) * tp.time_in_mesh_weight;
-            }
-            topic_score += ts.first_message_deliveries * tp.first_message_deliveries_weight;
-            if ts.mesh_message_deliveries_active
-                && ts.mesh_message_deliveries < tp.mesh_message_deliveries_threshold
-            {
-                let deficit = tp.mesh_message_deliveries_threshold - ts.mesh_message_deliveries;
-                topic_score += deficit * deficit * tp.mesh_message_deliveries_weight;
-            }
-            topic_score += ts.mesh_failure_penalty * tp.mesh_failure_penalty_weight;
-            topic_score += ts.invalid_message_deliveries
-                * ts.invalid_message_deliveries
-                * tp.invalid_message_deliveries_weight;
-            score += topic_score * tp.topic_weight;
-        }
-        let p = &config.params;
-        if p.topic_score_cap > 0.0 && score > p.topic_score_cap {
-            score = p.topic_score_cap;
-        }
-        if stats.behaviour_penalty > p.behaviour_penalty_threshold {
-            let excess = stats.behaviour_penalty - p.behaviour_penalty_threshold;
-            score += excess * excess * p.behaviour_penalty_weight;
-        }
-        score
+        compute(config, &self.scored_topics, self.implementation, stats)
     }
 
     fn topic_stats(&mut self, peer: PeerId, topic: &str) -> Option<&mut TopicStats> {
-        if self.config.is_none() || !self.scored_topics.contains(topic) {
-            return None;
-        }
+        self.config.as_ref()?;
+        let name = self.scored_topics.get(topic)?;
         let stats = self.peers.get_mut(&peer)?;
         if !stats.topics.contains_key(topic) {
-            stats
-                .topics
-                .insert(topic.to_string(), TopicStats::default());
+            stats.topics.insert(Rc::clone(name), TopicStats::default());
         }
         stats.topics.get_mut(topic)
     }
@@ -269,7 +237,7 @@ impl PeerScore {
     /// The periodic refresh (every `decay_interval`): drops expired retained stats, updates
     /// time in mesh, recomputes cached scores (nim) and decays every counter.
     pub(crate) fn refresh(&mut self, now: SimTime) {
-        let Some(config) = self.config.clone() else {
+        let Some(config) = &self.config else {
             return;
         };
         self.peers
@@ -282,9 +250,8 @@ impl PeerScore {
                 *value = 0.0;
             }
         };
-        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
-        for peer in peers {
-            let stats = self.peers.get_mut(&peer).expect("listed above");
+        let (implementation, scored) = (self.implementation, &self.scored_topics);
+        for stats in self.peers.values_mut() {
             if !stats.connected {
                 // Retained scores do not decay: disconnecting does not launder a bad score.
                 continue;
@@ -297,11 +264,9 @@ impl PeerScore {
                     }
                 }
             }
-            if self.implementation == GossipsubImpl::NimLibp2p {
-                let cached = self.compute(&self.peers[&peer]);
-                self.peers.get_mut(&peer).expect("listed above").cached = cached;
+            if implementation == GossipsubImpl::NimLibp2p {
+                stats.cached = compute(config, scored, implementation, stats);
             }
-            let stats = self.peers.get_mut(&peer).expect("listed above");
             for ts in stats.topics.values_mut() {
                 decay(
                     &mut ts.first_message_deliveries,
@@ -328,6 +293,52 @@ impl PeerScore {
     pub(crate) fn len(&self) -> usize {
         self.peers.len()
     }
+}
+
+/// The score of `stats` with `config`, counting only `scored` topics (summed in topic order).
+fn compute(
+    config: &PeerScoreConfig,
+    scored: &VecSet<Rc<str>>,
+    implementation: GossipsubImpl,
+    stats: &PeerStats,
+) -> f64 {
+    let tp = &config.topic;
+    let mut score = 0.0;
+    for (topic, ts) in &stats.topics {
+        if !scored.contains(topic) {
+            continue;
+        }
+        let mut topic_score = 0.0;
+        if ts.in_mesh {
+            let quantum_ns = tp.time_in_mesh_quantum.as_nanos().max(1);
+            let p1 = match implementation {
+                GossipsubImpl::NimLibp2p => ts.mesh_time_ns as f64 / quantum_ns as f64,
+                GossipsubImpl::GoLibp2pPubsub => (ts.mesh_time_ns / quantum_ns) as f64,
+            };
+            topic_score += p1.min(tp.time_in_mesh_cap) * tp.time_in_mesh_weight;
+        }
+        topic_score += ts.first_message_deliveries * tp.first_message_deliveries_weight;
+        if ts.mesh_message_deliveries_active
+            && ts.mesh_message_deliveries < tp.mesh_message_deliveries_threshold
+        {
+            let deficit = tp.mesh_message_deliveries_threshold - ts.mesh_message_deliveries;
+            topic_score += deficit * deficit * tp.mesh_message_deliveries_weight;
+        }
+        topic_score += ts.mesh_failure_penalty * tp.mesh_failure_penalty_weight;
+        topic_score += ts.invalid_message_deliveries
+            * ts.invalid_message_deliveries
+            * tp.invalid_message_deliveries_weight;
+        score += topic_score * tp.topic_weight;
+    }
+    let p = &config.params;
+    if p.topic_score_cap > 0.0 && score > p.topic_score_cap {
+        score = p.topic_score_cap;
+    }
+    if stats.behaviour_penalty > p.behaviour_penalty_threshold {
+        let excess = stats.behaviour_penalty - p.behaviour_penalty_threshold;
+        score += excess * excess * p.behaviour_penalty_weight;
+    }
+    score
 }
 
 /// P3b: a peer leaving the mesh with a delivery deficit accumulates the squared deficit.

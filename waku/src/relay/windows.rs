@@ -1,5 +1,5 @@
 //! Per-peer, per-heartbeat sets of message ids, kept for all peers of a relay in one place:
-//! the IDONTWANT ids each peer sent us and (nim) the ids we advertised to each peer by IHAVE.
+//! the IDONTWANT ids each peer sent us.
 //!
 //! For every peer this behaves exactly like a `VecDeque<BTreeSet<MessageId>>` of at most
 //! `count` windows (front = current) that gets a new empty set pushed in front, and is
@@ -9,13 +9,13 @@
 //! holding it, in insertion (hence heartbeat) order. Every call passes the relay's current
 //! heartbeat number, so a heartbeat changes nothing here: pairs of windows that have fallen
 //! out are ignored, and dropped as time goes by (a log of (heartbeat, id) says which ids to
-//! look at). Why by id: the hot questions are per message — which mesh peers said they do not
-//! want this message, which peers we told we have it — and all peers' answers then sit in one
-//! entry, instead of one lookup in each peer's own state.
+//! look at). Why by id: the hot question is per message — which mesh peers said they do not
+//! want this message — and all peers' answers then sit in one entry, instead of one lookup in
+//! each peer's own state.
 //!
 //! Bound: the pairs of the last `count` heartbeats (a few more until the next insertion);
 //! how many ids one peer's window takes is up to the caller (the IDONTWANT budget per
-//! heartbeat, the IHAVE lengths we send).
+//! heartbeat).
 
 use std::collections::VecDeque;
 
@@ -69,26 +69,6 @@ impl PeerIdWindows {
         true
     }
 
-    /// Adds `id` to the current window (heartbeat `tick`) of each of `peers`.
-    pub(super) fn insert_for_all(&mut self, peers: &[PeerId], id: MessageId, tick: u64) {
-        if peers.is_empty() {
-            return;
-        }
-        self.expire(tick);
-        let pairs = self
-            .by_id
-            .entry(id)
-            .or_insert_with(|| Vec::with_capacity(peers.len().max(8)));
-        if pairs.last().is_none_or(|&(_, t)| t != tick) {
-            self.log.push_back((tick, id));
-        }
-        for &peer in peers {
-            if !pairs.contains(&(peer, tick)) {
-                pairs.push((peer, tick));
-            }
-        }
-    }
-
     /// The live (peer, heartbeat) pairs of `id` at heartbeat `tick` (plus stale ones, which
     /// [`live`] tells apart), for checking several peers at once.
     pub(super) fn pairs(&self, id: &MessageId) -> &[(PeerId, u64)] {
@@ -105,23 +85,6 @@ impl PeerIdWindows {
     /// Whether a window of `peer` holds `id` at heartbeat `tick`.
     pub(super) fn contains(&self, peer: PeerId, id: &MessageId, tick: u64) -> bool {
         self.live(self.pairs(id), peer, tick)
-    }
-
-    /// Removes `id` from the newest window of `peer` holding it at heartbeat `tick`; false if
-    /// none does.
-    pub(super) fn remove_newest(&mut self, peer: PeerId, id: &MessageId, tick: u64) -> bool {
-        let kept = self.oldest_kept(tick);
-        let Some(pairs) = self.by_id.get_mut(id) else {
-            return false;
-        };
-        // Pairs are in heartbeat order: the newest of `peer` is its last one.
-        match pairs.iter().rposition(|&(p, _)| p == peer) {
-            Some(at) if pairs[at].1 >= kept => {
-                pairs.remove(at);
-                true
-            }
-            _ => false,
-        }
     }
 
     /// Forgets every window of `peer` (it disconnected).
@@ -177,14 +140,9 @@ mod tests {
             let peer = peers[(step as usize * 7 / 3) % 3];
             let n = (step * 7 % 11) as u8;
             match step % 7 {
-                0 | 1 | 3 => {
+                0..=4 => {
                     let added = model.get_mut(&peer).unwrap()[0].insert(id(n));
                     assert_eq!(shared.insert(peer, id(n), tick), added);
-                }
-                2 | 4 => {
-                    let windows = model.get_mut(&peer).unwrap();
-                    let expected = windows.iter_mut().any(|w| w.remove(&id(n)));
-                    assert_eq!(shared.remove_newest(peer, &id(n), tick), expected);
                 }
                 5 if step % 45 == 5 => {
                     // `peer` disconnects and reconnects: its windows start over.

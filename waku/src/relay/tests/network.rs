@@ -196,10 +196,6 @@ fn run_network(config: &RelayConfig, dials: usize, seed: u64) -> (u64, MeshBound
         assert!(sizes.cached_messages <= published.len());
     }
     assert!(net.rpcs_routed > 0);
-    eprintln!(
-        "TRACE d={} dials={dials} seed={seed} {:016x} routed={}",
-        config.d, net.trace, net.rpcs_routed
-    );
     (net.trace, bounds)
 }
 
