@@ -31,7 +31,8 @@ use waku::lightpush::LightPushClientOutput;
 use waku::node::{App, WakuApi, WakuEvent, waku_timestamp};
 use waku::proto::WakuMessage;
 
-use crate::layer::{Layer, ReliabilityConfig};
+use crate::config::ReliabilityConfig;
+use crate::layer::Layer;
 use crate::mvds::wire::{self as mvds_wire, Payload};
 use crate::variant::Variant;
 

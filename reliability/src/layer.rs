@@ -35,8 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use sim_core::{
-    AppMessageId, AppObservation, BelievedStatus, DeliveryPath, NodeId, SimDuration, SimTime,
-    TimerId,
+    AppMessageId, AppObservation, BelievedStatus, DeliveryPath, NodeId, SimTime, TimerId,
 };
 use waku::Bytes;
 use waku::lightpush::LightPushClientOutput;
@@ -49,10 +48,10 @@ use crate::app::{
     Conversation, Frame, Send, TrafficConfig, decode_frame, decode_payload, encode_mvds_frame,
     encode_payload, set_attempt,
 };
-use crate::light_client::LightClientConfig;
+use crate::config::ReliabilityConfig;
 use crate::light_glue::{Effect, LightGlue};
-use crate::mvds::{Mvds, MvdsConfig, MvdsMessage, MvdsOutput, Payload};
-use crate::store_check::{Interest, RepublishAs, StoreCheck, StoreCheckConfig, StoreCheckOutput};
+use crate::mvds::{Mvds, MvdsMessage, MvdsOutput, Payload};
+use crate::store_check::{Interest, RepublishAs, StoreCheck, StoreCheckOutput};
 use crate::variant::Variant;
 
 /// The application timer tag of the layer.
@@ -61,32 +60,6 @@ const TIMER_TAG: u64 = 1;
 const MAX_PUSHES: usize = 10_000;
 /// Application ids remembered per de-duplication set.
 const MAX_REMEMBERED: usize = 100_000;
-
-/// Parameters of every reliability protocol (presets plus overrides).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReliabilityConfig {
-    /// Store-based p2p reliability (default: [`StoreCheckConfig::go_waku`]).
-    pub store_check: StoreCheckConfig,
-    /// MVDS (default: [`MvdsConfig::status_go`]).
-    pub mvds: MvdsConfig,
-    /// A payload from a peer not heard from for this long (or never since the process
-    /// started) is a peer-online event for MVDS (the reference does not say what raises the
-    /// event in status-go; this is the simulator's trigger).
-    pub mvds_peer_silence: SimDuration,
-    /// Light-client reliability (default: [`LightClientConfig::js_waku`]).
-    pub light_client: LightClientConfig,
-}
-
-impl Default for ReliabilityConfig {
-    fn default() -> Self {
-        Self {
-            store_check: StoreCheckConfig::go_waku(),
-            mvds: MvdsConfig::status_go(),
-            mvds_peer_silence: SimDuration::from_mins(1),
-            light_client: LightClientConfig::js_waku(),
-        }
-    }
-}
 
 /// A FIFO-bounded set of application ids.
 #[derive(Clone, Debug, Default)]

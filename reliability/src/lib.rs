@@ -15,9 +15,12 @@
 //!   filter subscriptions with eviction, store queries over offline gaps) as a sans-IO
 //!   machine with the js-waku, go-waku, logos-delivery and spec presets; [`light_glue`] wires
 //!   it to a light node;
+//! - [`config`]: [`ReliabilityConfig`], every protocol's parameters for one node, chosen
+//!   by the node's implementation and then overridden by the scenario;
 //! - [`variant`]: the registry of reliability variants a scenario can compare.
 
 pub mod app;
+pub mod config;
 pub mod layer;
 pub mod light_client;
 pub mod light_glue;
@@ -26,6 +29,6 @@ pub mod store_check;
 pub mod variant;
 
 pub use app::{Conversation, Send, TrafficApp, TrafficConfig};
-pub use layer::ReliabilityConfig;
+pub use config::ReliabilityConfig;
 pub use light_client::LightClientConfig;
 pub use variant::{KNOWN_VARIANTS, Variant};

@@ -39,7 +39,8 @@ use sim_core::{NodeId, SimDuration, SimTime};
 use waku::filter::FilterClientConfig;
 
 /// Every parameter of light-client reliability.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LightClientConfig {
     /// Lightpush service nodes each message is pushed to in parallel (redundancy).
     pub lightpush_peers: usize,

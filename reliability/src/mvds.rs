@@ -41,7 +41,8 @@ use waku::Bytes;
 pub use wire::{MvdsId, MvdsMessage, Payload, WireMessage};
 
 /// MVDS parameters; [`MvdsConfig::status_go`] (= `Default`) has status-go's values.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MvdsConfig {
     /// Epoch length (status-go `DatasyncTicker`, 300 ms).
     pub epoch: SimDuration,
@@ -90,6 +91,11 @@ impl MvdsConfig {
             max_payload_bytes: 140 * 1024,
             max_seen: 100_000,
         }
+    }
+
+    /// The named preset (`status-go`).
+    pub fn preset(name: &str) -> Option<Self> {
+        (name == "status-go").then(Self::status_go)
     }
 
     /// The epoch of the next transmission after transmission number `count` (≥ 1) at `epoch`:

@@ -10,6 +10,7 @@
 //! - [`expand`]: runs = sweep points × variants × seeds, labels, `--shard i/n`;
 //! - [`run`]: building the simulation of one run (Waku nodes, traffic, faults) and running it;
 //! - [`overrides`]: `--set key=value`, sweep-point edits, [`scenario_hash`];
+//! - [`tuning`]: `[reliability.<protocol>]` presets and parameter overrides;
 //! - [`builtin`]: the embedded scenario library;
 //! - `error`, `locate`, `validate`: [`ScenarioError`] and how every error gets a file, line,
 //!   column and field.
@@ -32,6 +33,7 @@ pub mod plan;
 pub mod run;
 pub mod scenario;
 pub mod traffic;
+pub mod tuning;
 pub mod units;
 mod validate;
 

@@ -18,7 +18,8 @@ use crate::error::{Path, ScenarioError, Seg, dotted};
 
 /// Sets each `key.path` to `value` (a TOML value; text that is not valid TOML is taken as a
 /// string, so `--set duration=10m` works). The parent of each path must exist in the
-/// document; a leaf may be new only if the scenario format has that field. Errors name the
+/// document (except under `reliability`, whose tables are created); a leaf may be new only
+/// if the scenario format has that field. Errors name the
 /// override as `--set:<n>:<column>` (n = 1-based position in `sets`).
 pub fn apply_overrides(text: &str, sets: &[(&str, &str)]) -> Result<String, ScenarioError> {
     apply_overrides_in("<scenario>", text, sets)
@@ -195,6 +196,12 @@ fn set_in_table(
                 (path, true)
             }
         });
+    }
+    if t.get(seg).is_none() && path.first() == Some(&Seg::Key("reliability".to_string())) {
+        // `[reliability]` and its protocol tables are optional and free-form: create them.
+        let mut table = Table::new();
+        table.set_implicit(true);
+        t.insert(seg, Item::Table(table));
     }
     let present: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
     match t.get_mut(seg) {

@@ -133,12 +133,22 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
             config.static_peers.extend(filter_peers.first().copied());
             config.static_peers.dedup();
         }
-        apps.push(TrafficApp::new(TrafficConfig {
-            variant,
-            conversations: mine,
-            lightpush_peers,
-            filter_peers,
-        }));
+        let reliability =
+            crate::tuning::config_for(&s.reliability, implementation_of(&s.groups[group_of[i]]));
+        if variant == Variant::LightClient && config.roles.is_light() {
+            reliability
+                .light_client
+                .apply_to_filter_client(&mut config.filter_client);
+        }
+        apps.push(
+            TrafficApp::new(TrafficConfig {
+                variant,
+                conversations: mine,
+                lightpush_peers,
+                filter_peers,
+            })
+            .with_reliability(reliability),
+        );
     }
 
     let directory = Rc::new(directory_for(&configs));
@@ -291,17 +301,21 @@ fn node_config(s: &Scenario, g: usize, topics: &BTreeSet<String>, shards: &[u16]
         lightpush: has(Role::Lightpush),
         peer_exchange: relay && (has(Role::Store) || has(Role::Filter) || has(Role::Lightpush)),
     };
-    let implementation = match group.preset() {
-        Preset::Nwaku => Implementation::Nwaku,
-        Preset::GoWaku => Implementation::GoWaku,
-        Preset::JsWaku => Implementation::JsWaku,
-    };
-    let mut config = NodeConfig::preset(implementation, roles);
+    let mut config = NodeConfig::preset(implementation_of(group), roles);
     if !topics.is_empty() {
         config.pubsub_topics = topics.iter().cloned().collect();
         config.peer_manager.shards = shards.to_vec();
     }
     config
+}
+
+/// The implementation a group's preset names.
+fn implementation_of(group: &crate::Group) -> Implementation {
+    match group.preset() {
+        Preset::Nwaku => Implementation::Nwaku,
+        Preset::GoWaku => Implementation::GoWaku,
+        Preset::JsWaku => Implementation::JsWaku,
+    }
 }
 
 /// Filter and lightpush service nodes, in id order.

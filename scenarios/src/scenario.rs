@@ -54,6 +54,8 @@ pub struct Scenario {
     pub variants: Vec<String>,
     /// Sweep axes (at most two).
     pub sweep: Vec<SweepAxis>,
+    /// `[reliability.<protocol>]` presets and parameter overrides ([`crate::tuning`]).
+    pub reliability: crate::tuning::Tuning,
     /// The file name used in errors.
     pub(crate) file: String,
     /// The text this scenario was parsed from.
@@ -84,6 +86,8 @@ pub(crate) struct ScenarioFile {
     variants: Option<Vec<String>>,
     #[serde(default)]
     sweep: IndexMap<String, Vec<toml::Value>>,
+    #[serde(default)]
+    reliability: crate::tuning::Tuning,
 }
 
 impl Scenario {
@@ -187,6 +191,7 @@ pub(crate) fn parse_inner(
         random_faults: raw.random_faults,
         variants: raw.variants.unwrap_or_else(|| vec!["none".to_string()]),
         sweep,
+        reliability: raw.reliability,
         file: file.to_string(),
         source: text.to_string(),
     };

@@ -5,7 +5,7 @@
 //!
 //! Each check returns the first [`Problem`] (key path + message saying what is allowed);
 //! checks run in file order: top level, network, groups, topology, traffic, faults, random
-//! faults, variants, sweep.
+//! faults, variants, reliability parameters, sweep.
 
 mod activity;
 mod nodes;
@@ -56,6 +56,7 @@ pub(crate) fn check(s: &Scenario, topology_declared: bool) -> Check {
             .map_err(|p| p.under(&path!["random_faults"]))?;
     }
     check_variants(s)?;
+    crate::tuning::check(&s.reliability)?;
     check_sweep(s)
 }
 

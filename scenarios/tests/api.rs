@@ -299,3 +299,43 @@ fn documented_example_parses() {
     assert_eq!(s.relay_nodes().len(), 42);
     assert_eq!(s.bandwidth_schedule()[0].up_bytes_per_s, 125);
 }
+
+#[test]
+fn reliability_parameters_can_be_set_and_swept() {
+    use waku::node::Implementation;
+    // A sweep over a protocol table the file does not have: each point gets its value.
+    let text = format!(
+        "{}\n[sweep]\n\"reliability.store_check.check_interval\" = [\"1s\", \"9s\"]\n",
+        default_text()
+    );
+    let s = parse_str("sweep.toml", &text).unwrap();
+    let runs = s.runs();
+    let last = s.for_run(runs.last().unwrap()).unwrap();
+    let config = scenarios::tuning::config_for(&last.reliability, Implementation::Nwaku);
+    assert_eq!(config.store_check.check_interval, SimDuration::from_secs(9));
+    // Untouched fields keep the node's implementation preset.
+    assert_eq!(
+        config.store_check.give_up_after,
+        reliability::store_check::StoreCheckConfig::nwaku().give_up_after
+    );
+    let go = scenarios::tuning::config_for(&last.reliability, Implementation::GoWaku);
+    assert_eq!(
+        go.store_check.republish_as,
+        reliability::store_check::RepublishAs::NewMessage
+    );
+
+    // `--set` creates the table and a preset applies to every implementation.
+    let set = apply_overrides(
+        default_text(),
+        &[("reliability.light_client.preset", "logos-delivery")],
+    )
+    .unwrap();
+    let s = parse_str("set.toml", &set).unwrap();
+    let js = scenarios::tuning::config_for(&s.reliability, Implementation::JsWaku);
+    assert_eq!(js.light_client, reliability::LightClientConfig::logos_delivery());
+
+    // A bad value is located at its --set and names the field.
+    let bad = apply_overrides(default_text(), &[("reliability.mvds.epoch", "fast")]).unwrap();
+    let err = parse_str("bad.toml", &bad).unwrap_err();
+    assert_eq!(err.field, "reliability.mvds.epoch");
+}

@@ -2,10 +2,12 @@
 //! implementations: [`StoreCheckConfig::go_waku`] (= `Default`), [`StoreCheckConfig::nwaku`],
 //! [`StoreCheckConfig::logos_delivery`] (`reference/reliability.md` §1.3–§1.5, §1.7).
 
+use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
 /// How a message missing from the store is published again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RepublishAs {
     /// The identical message (same hash; nwaku, logos-delivery). Relay refuses it as a
     /// duplicate within its seen TTL, and the store refuses it once its timestamp is more
@@ -17,7 +19,8 @@ pub enum RepublishAs {
 }
 
 /// When the receiver side looks for missing messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Retrieval {
     /// Never.
     Off,
@@ -31,7 +34,8 @@ pub enum Retrieval {
 }
 
 /// How store nodes are chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StoreSelection {
     /// Keep one node until it is benched (go-waku `StorenodeCycle`).
     Sticky,
@@ -40,7 +44,8 @@ pub enum StoreSelection {
 }
 
 /// Every parameter of store-based reliability; see the presets for sources.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StoreCheckConfig {
     /// Sender: time between presence checks.
     pub check_interval: SimDuration,
@@ -187,6 +192,16 @@ impl StoreCheckConfig {
             retrieval: Retrieval::OnReconnect,
             silent_give_up: true,
             ..Self::nwaku()
+        }
+    }
+
+    /// The named preset (`go-waku`, `nwaku`, `logos-delivery`).
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "go-waku" => Some(Self::go_waku()),
+            "nwaku" => Some(Self::nwaku()),
+            "logos-delivery" => Some(Self::logos_delivery()),
+            _ => None,
         }
     }
 }
