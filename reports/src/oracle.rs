@@ -278,6 +278,8 @@ pub struct Oracle {
     pub(crate) unintended_receptions: u64,
     pub(crate) overhead_bytes: u64,
     pub(crate) miss_detected: u64,
+    /// `Confirmed` observations (end-to-end evidence a recipient holds a message).
+    pub(crate) confirmations: u64,
     pub(crate) anomalies: Anomalies,
     pub(crate) observations: u64,
 }
@@ -403,6 +405,9 @@ impl Recorder<AppObservation> for Oracle {
             } => self.on_created(at, node, id, recipients, payload_bytes),
             AppObservation::Received { id, path } => self.on_received(at, node, id, path),
             AppObservation::Status { id, status } => self.on_status(at, node, id, status),
+            AppObservation::Confirmed { .. } => {
+                self.confirmations = self.confirmations.saturating_add(1);
+            }
             AppObservation::MissDetected { .. } => {
                 self.miss_detected = self.miss_detected.saturating_add(1);
             }

@@ -97,6 +97,16 @@ pub enum AppObservation {
         /// The new belief.
         status: BelievedStatus,
     },
+    /// The sender's application learned, end to end, that recipient `by` holds message `id`
+    /// (an SDS causal-history or bloom-filter acknowledgement, an MVDS ACK). Reported once
+    /// per (message, recipient), so a report can tell when the sender knew that one, or N %,
+    /// of the recipients had it.
+    Confirmed {
+        /// The message.
+        id: AppMessageId,
+        /// The recipient the evidence came from.
+        by: NodeId,
+    },
     /// The application detected that it had missed message `id` (gap detection).
     MissDetected {
         /// The message.
