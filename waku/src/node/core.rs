@@ -258,9 +258,15 @@ impl Core {
             let mut pm_out = std::mem::take(&mut self.out.peer_manager);
             let accepted = self.machines.peer_manager.dial(cx.now(), peer, &mut pm_out);
             self.out.peer_manager = pm_out;
-            if !accepted && peer != me {
+            let dialing = self
+                .machines
+                .peer_manager
+                .peer(peer)
+                .is_some_and(|info| info.is_dialing());
+            if !accepted && peer != me && !dialing {
                 // The peer manager refused (limits, backoff): dial anyway for a request the
-                // application asked for, as libp2p's dial-on-send does.
+                // application asked for, as libp2p's dial-on-send does — unless its own dial
+                // to the peer is already in flight (a second dial would only race it).
                 cx.dial(peer);
             }
         }

@@ -8,11 +8,13 @@
 //! keep the connection dialled by the lower node id and close the other.
 //!
 //! Files: `config.rs` (roles, presets), `core.rs` (machines and output processing), `api.rs`
-//! (the application API).
+//! (the application API), `tests.rs` (hand-driven tests of the glue).
 
 mod api;
 mod config;
 mod core;
+#[cfg(test)]
+mod tests;
 
 use std::rc::Rc;
 
