@@ -271,8 +271,9 @@ impl App for TrafficApp {
 
     fn start(&mut self, api: &mut WakuApi<'_, '_>) {
         let variant = self.config.variant;
-        // Under `light-client` the layer subscribes (on several service nodes).
-        if !api.has_relay() && variant != Variant::LightClient {
+        // Under `light-client` (and `sds+light-client`) the layer subscribes (on several
+        // service nodes).
+        if !api.has_relay() && !variant.uses_light_client() {
             self.subscribe(api);
         }
         if variant == Variant::None {

@@ -5,13 +5,16 @@
 //! js-waku's SDK policy), then a scenario's `[reliability.<protocol>]` tables replace the
 //! preset by name and override single fields ([`ReliabilityConfig::PROTOCOLS`] lists the
 //! tables and [`preset_names`] the presets each allows). Field names are the config structs'
-//! own: [`StoreCheckConfig`], [`MvdsConfig`], [`LightClientConfig`].
+//! own: [`StoreCheckConfig`], [`MvdsConfig`], [`LightClientConfig`], [`SdsConfig`],
+//! [`SdsGlueConfig`].
 
 use sim_core::SimDuration;
 use waku::node::Implementation;
 
 use crate::light_client::LightClientConfig;
 use crate::mvds::MvdsConfig;
+use crate::sds::SdsConfig;
+use crate::sds_glue::SdsGlueConfig;
 use crate::store_check::StoreCheckConfig;
 
 /// Parameters of every reliability protocol (presets plus overrides).
@@ -27,6 +30,11 @@ pub struct ReliabilityConfig {
     pub mvds_peer_silence: SimDuration,
     /// Light-client reliability (default: [`LightClientConfig::js_waku`]).
     pub light_client: LightClientConfig,
+    /// SDS, the same for every node of a run (default: [`SdsConfig::spec`]; the variant
+    /// decides whether SDS-R is on).
+    pub sds: SdsConfig,
+    /// Store lookups of SDS's missing dependencies (default: js-waku's).
+    pub sds_retrieval: SdsGlueConfig,
 }
 
 impl Default for ReliabilityConfig {
@@ -36,6 +44,8 @@ impl Default for ReliabilityConfig {
             mvds: MvdsConfig::status_go(),
             mvds_peer_silence: SimDuration::from_mins(1),
             light_client: LightClientConfig::js_waku(),
+            sds: SdsConfig::spec(),
+            sds_retrieval: SdsGlueConfig::default(),
         }
     }
 }
@@ -49,6 +59,10 @@ pub enum Protocol {
     Mvds,
     /// `[reliability.light_client]`.
     LightClient,
+    /// `[reliability.sds]`.
+    Sds,
+    /// `[reliability.sds_retrieval]`.
+    SdsRetrieval,
 }
 
 impl Protocol {
@@ -58,6 +72,8 @@ impl Protocol {
             Protocol::StoreCheck => "store_check",
             Protocol::Mvds => "mvds",
             Protocol::LightClient => "light_client",
+            Protocol::Sds => "sds",
+            Protocol::SdsRetrieval => "sds_retrieval",
         }
     }
 
@@ -76,18 +92,27 @@ pub fn preset_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::StoreCheck => &["go-waku", "nwaku", "logos-delivery"],
         Protocol::Mvds => &["status-go"],
         Protocol::LightClient => &["js-waku", "go-waku", "logos-delivery", "spec"],
+        Protocol::Sds => SdsConfig::PRESETS,
+        Protocol::SdsRetrieval => &["js-waku"],
     }
 }
 
 impl ReliabilityConfig {
     /// The protocols a scenario may tune, in documentation order.
-    pub const PROTOCOLS: &'static [Protocol] =
-        &[Protocol::StoreCheck, Protocol::Mvds, Protocol::LightClient];
+    pub const PROTOCOLS: &'static [Protocol] = &[
+        Protocol::StoreCheck,
+        Protocol::Mvds,
+        Protocol::LightClient,
+        Protocol::Sds,
+        Protocol::SdsRetrieval,
+    ];
 
     /// The presets of `implementation`: nwaku ⇒ nwaku's store check and logos-delivery's
     /// edge policy (nwaku's successor; nwaku itself has no light-client reliability);
     /// go-waku ⇒ go-waku / status-go for both; js-waku ⇒ the js-waku SDK (and go-waku's
-    /// store check, which only relay nodes run). MVDS is status-go's everywhere.
+    /// store check, which only relay nodes run). MVDS is status-go's everywhere; SDS is the
+    /// spec's everywhere (a channel's participants must share a wire format, and the
+    /// implementations' presets differ in it).
     pub fn for_implementation(implementation: Implementation) -> Self {
         let (store_check, light_client) = match implementation {
             Implementation::Nwaku => (
@@ -111,6 +136,10 @@ impl ReliabilityConfig {
             Protocol::StoreCheck => StoreCheckConfig::preset(name).map(|c| self.store_check = c),
             Protocol::Mvds => MvdsConfig::preset(name).map(|c| self.mvds = c),
             Protocol::LightClient => LightClientConfig::preset(name).map(|c| self.light_client = c),
+            Protocol::Sds => SdsConfig::preset(name).map(|c| self.sds = c),
+            Protocol::SdsRetrieval => {
+                (name == "js-waku").then(|| self.sds_retrieval = SdsGlueConfig::default())
+            }
         }
         .is_some()
     }

@@ -51,6 +51,8 @@ use crate::app::{
 use crate::config::ReliabilityConfig;
 use crate::light_glue::{Effect, LightGlue};
 use crate::mvds::{Mvds, MvdsMessage, MvdsOutput, Payload};
+use crate::sds::RepairConfig;
+use crate::sds_glue::{Effect as SdsEffect, SdsGlue};
 use crate::store_check::{Interest, RepublishAs, StoreCheck, StoreCheckOutput};
 use crate::variant::Variant;
 
@@ -105,6 +107,7 @@ pub struct Layer {
     store: Option<StoreCheck<Tag>>,
     mvds: Option<Mvds>,
     light: Option<LightGlue>,
+    sds: Option<SdsGlue>,
     queries: BTreeMap<QueryId, crate::store_check::QueryToken>,
     pushes: BTreeMap<String, Tag>,
     timer: Option<(TimerId, SimTime)>,
@@ -135,7 +138,21 @@ impl Layer {
         let mvds = variant
             .uses_mvds()
             .then(|| Mvds::new(config.mvds.clone(), api.now()));
-        let light = (variant == Variant::LightClient && !relay).then(|| {
+        let sds = variant.uses_sds().then(|| {
+            let mut sds = config.sds.clone();
+            if variant == Variant::SdsRepair {
+                sds.repair.get_or_insert_with(RepairConfig::spec);
+            } else {
+                sds.repair = None;
+            }
+            SdsGlue::new(
+                sds,
+                config.sds_retrieval.clone(),
+                api.id(),
+                &traffic.conversations,
+            )
+        });
+        let light = (variant.uses_light_client() && !relay).then(|| {
             LightGlue::new(
                 config.light_client.clone(),
                 &traffic.conversations,
@@ -164,6 +181,7 @@ impl Layer {
             store,
             mvds,
             light,
+            sds,
             queries: BTreeMap::new(),
             pushes: BTreeMap::new(),
             timer: None,
@@ -190,9 +208,17 @@ impl Layer {
         self.light.as_ref()
     }
 
+    /// The SDS glue, if this node runs SDS.
+    pub fn sds(&self) -> Option<&SdsGlue> {
+        self.sds.as_ref()
+    }
+
     /// The node (re)started.
     pub fn start(&mut self, api: &mut WakuApi<'_, '_>) {
         let now = api.now();
+        if let Some(sds) = self.sds.as_mut() {
+            sds.start(api);
+        }
         if let Some(light) = self.light.as_mut() {
             let effects = light.start(api);
             self.apply(effects, api);
@@ -229,6 +255,9 @@ impl Layer {
         if let Some(light) = self.light.as_mut() {
             light.crash();
         }
+        if let Some(sds) = self.sds.as_mut() {
+            sds.crash();
+        }
         self.queries.clear();
         self.pushes.clear();
         self.timer = None;
@@ -243,6 +272,12 @@ impl Layer {
         api: &mut WakuApi<'_, '_>,
     ) {
         let now = api.now();
+        if let Some(sds) = self.sds.as_mut() {
+            let effects = sds.send(send, conversation, api);
+            self.apply_sds(effects, api);
+            self.rearm(api);
+            return;
+        }
         let body = encode_payload(send.id, self.me, send.bytes);
         if let Some(mvds) = self.mvds.as_mut() {
             let peers: Vec<NodeId> = conversation
@@ -282,18 +317,24 @@ impl Layer {
                         store.received(now, message.hash(&pubsub_topic));
                     }
                     if from.is_some() {
-                        self.deliver(&message, path, api);
+                        self.deliver_on(&pubsub_topic, &message, path, api);
                     }
                 }
                 None
             }
-            WakuEvent::Store(output) => match self.light.as_mut().map(|l| l.store(&output, api)) {
-                Some(Some(effects)) => {
+            WakuEvent::Store(output) => {
+                if let Some(Some(effects)) = self.sds.as_mut().map(|s| s.store(&output, api)) {
+                    self.apply_sds(effects, api);
+                    None
+                } else if let Some(Some(effects)) =
+                    self.light.as_mut().map(|l| l.store(&output, api))
+                {
                     self.apply(effects, api);
                     None
+                } else {
+                    self.store_event(output, api)
                 }
-                _ => self.store_event(output, api),
-            },
+            }
             WakuEvent::LightPush(output) => {
                 match self.light.as_mut().map(|l| l.lightpush(&output, api)) {
                     Some(Some(effects)) => {
@@ -363,7 +404,33 @@ impl Layer {
             let effects = light.timer(api);
             self.apply(effects, api);
         }
+        if let Some(sds) = self.sds.as_mut() {
+            let effects = sds.timer(api);
+            self.apply_sds(effects, api);
+        }
         self.rearm(api);
+    }
+
+    /// Carries out what the SDS glue asks for.
+    fn apply_sds(&mut self, effects: Vec<SdsEffect>, api: &mut WakuApi<'_, '_>) {
+        for effect in effects {
+            match effect {
+                SdsEffect::Publish {
+                    pubsub_topic,
+                    message,
+                    ids,
+                    content_id,
+                } => {
+                    let ok = self.publish(&pubsub_topic, (*message).clone(), ids, api);
+                    if let (Some(id), Some(sds)) = (content_id, self.sds.as_mut()) {
+                        let more = sds.transported(&id, &pubsub_topic, &message, ok, api);
+                        self.apply_sds(more, api);
+                    }
+                }
+                SdsEffect::Deliver(id, path) => self.received(id, path, api),
+                SdsEffect::Believe(id, status) => self.believe(&[id], status, api),
+            }
+        }
     }
 
     /// Carries out what the light-client glue asks for.
@@ -371,10 +438,10 @@ impl Layer {
         for effect in effects {
             match effect {
                 Effect::Believe(ids, status) => self.believe(&ids, status, api),
-                Effect::Deliver(message) => {
+                Effect::Deliver(topic, message) => {
                     if self.topics.contains(&message.content_topic) {
                         counter(api, "light_store_fetched", 1);
-                        self.deliver(&message, DeliveryPath::StoreFetch, api);
+                        self.deliver_on(&topic, &message, DeliveryPath::StoreFetch, api);
                     }
                 }
             }
@@ -386,7 +453,8 @@ impl Layer {
         let store = self.store.as_ref().and_then(|s| s.poll_timeout());
         let mvds = self.mvds.as_ref().and_then(|m| m.poll_timeout());
         let light = self.light.as_ref().and_then(|l| l.poll_timeout());
-        let next = [store, mvds, light].into_iter().flatten().min();
+        let sds = self.sds.as_ref().and_then(SdsGlue::poll_timeout);
+        let next = [store, mvds, light, sds].into_iter().flatten().min();
         if self.timer.map(|(_, at)| at) == next {
             return;
         }
@@ -399,15 +467,16 @@ impl Layer {
         }
     }
 
-    /// Publishes a plain or MVDS message carrying `ids` (relay, else lightpush), tracks it
-    /// for the store check, and reports what the variant believes.
+    /// Publishes a plain, MVDS or SDS message carrying `ids` (relay, else lightpush), tracks
+    /// it for the store check, and reports what the variant believes. True if the transport
+    /// took it (relay accepted it, or a lightpush request went out).
     fn publish(
         &mut self,
         pubsub_topic: &str,
         message: WakuMessage,
         ids: Tag,
         api: &mut WakuApi<'_, '_>,
-    ) {
+    ) -> bool {
         let now = api.now();
         if self.relay {
             let ok = api.relay_publish(pubsub_topic, message.clone()).is_ok();
@@ -422,21 +491,25 @@ impl Layer {
             } else if ok {
                 self.believe(&ids, BelievedStatus::Sent, api);
             }
-            return;
+            return ok;
         }
         if let Some(light) = self.light.as_mut() {
             let effects = light.send(pubsub_topic, message, ids, api);
             self.apply(effects, api);
-            return;
+            return true;
         }
         let Some(peer) = self.lightpush_peers.first().copied() else {
-            return;
+            return false;
         };
-        if let Ok(request_id) = api.lightpush(peer, Some(pubsub_topic.to_string()), message) {
-            if self.pushes.len() >= MAX_PUSHES {
-                self.pushes.pop_first();
+        match api.lightpush(peer, Some(pubsub_topic.to_string()), message) {
+            Ok(request_id) => {
+                if self.pushes.len() >= MAX_PUSHES {
+                    self.pushes.pop_first();
+                }
+                self.pushes.insert(request_id, ids);
+                true
             }
-            self.pushes.insert(request_id, ids);
+            Err(_) => false,
         }
     }
 
@@ -455,7 +528,24 @@ impl Layer {
         }
     }
 
-    /// A message on one of our content topics arrived by `path`.
+    /// A message on one of our content topics arrived on `pubsub_topic` by `path`: SDS
+    /// variants hand it to their channel, the others decode it here.
+    fn deliver_on(
+        &mut self,
+        pubsub_topic: &str,
+        message: &WakuMessage,
+        path: DeliveryPath,
+        api: &mut WakuApi<'_, '_>,
+    ) {
+        if let Some(sds) = self.sds.as_mut() {
+            let effects = sds.receive(pubsub_topic, message, path, api);
+            self.apply_sds(effects, api);
+        } else {
+            self.deliver(message, path, api);
+        }
+    }
+
+    /// A plain or MVDS message on one of our content topics arrived by `path`.
     fn deliver(&mut self, message: &WakuMessage, path: DeliveryPath, api: &mut WakuApi<'_, '_>) {
         match decode_frame(&message.payload) {
             Some(Frame::Plain {

@@ -9,6 +9,10 @@
 //!   go-waku / status-go, nwaku and logos-delivery presets;
 //! - [`mvds`]: MVDS batch mode (epochs, exponential backoff, ACKs) as a sans-IO machine, and
 //!   its wire format;
+//! - [`sds`]: SDS (Lamport clocks, causal history, bloom-filter acks, sync messages,
+//!   incoming and outgoing buffers) with SDS-R repair as a sans-IO machine, both wire
+//!   numberings (spec / js-waku and nim-sds), and the spec, js-waku, nim-sds and
+//!   logos-delivery presets;
 //! - [`layer`]: the glue that runs those machines inside the traffic application for the
 //!   variants other than `none`;
 //! - [`light_client`]: light-client reliability (redundant lightpush with retries, redundant
@@ -25,6 +29,8 @@ pub mod layer;
 pub mod light_client;
 pub mod light_glue;
 pub mod mvds;
+pub mod sds;
+pub mod sds_glue;
 pub mod store_check;
 pub mod variant;
 

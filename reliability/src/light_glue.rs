@@ -39,8 +39,8 @@ pub type Item = (String, WakuMessage, Vec<AppMessageId>);
 pub enum Effect {
     /// Report `status` for these ids.
     Believe(Vec<AppMessageId>, BelievedStatus),
-    /// A message retrieved from a store node.
-    Deliver(WakuMessage),
+    /// A message retrieved from a store node, with its pubsub topic.
+    Deliver(String, WakuMessage),
 }
 
 /// The light-client glue of one node.
@@ -194,8 +194,8 @@ impl LightGlue {
                 self.queries.get(query)?;
                 let effects = messages
                     .iter()
-                    .filter_map(|kv| kv.message.clone())
-                    .map(Effect::Deliver)
+                    .filter_map(|kv| Some((kv.pubsub_topic.clone()?, kv.message.clone()?)))
+                    .map(|(topic, message)| Effect::Deliver(topic, message))
                     .collect();
                 return Some(effects);
             }

@@ -7,6 +7,9 @@ pub const KNOWN_VARIANTS: &[&str] = &[
     "light-client",
     "mvds",
     "mvds+store-check",
+    "sds",
+    "sds+repair",
+    "sds+light-client",
 ];
 
 /// A reliability strategy layered on the plain Waku protocols.
@@ -27,6 +30,14 @@ pub enum Variant {
     /// MVDS over store-based p2p reliability (relay nodes; light clients run MVDS alone), as
     /// status-go runs 1:1 chats on desktop.
     MvdsStoreCheck,
+    /// SDS ([`crate::sds`]) end to end in every conversation, over relay or lightpush +
+    /// filter, without SDS-R; missing dependencies are looked up on a store by hint.
+    Sds,
+    /// SDS with the SDS-R repair extension.
+    SdsRepair,
+    /// SDS over light-client reliability: light clients run the `light-client` machine
+    /// beneath SDS (relay nodes run SDS alone).
+    SdsLightClient,
 }
 
 impl Variant {
@@ -38,6 +49,9 @@ impl Variant {
             "light-client" => Some(Variant::LightClient),
             "mvds" => Some(Variant::Mvds),
             "mvds+store-check" => Some(Variant::MvdsStoreCheck),
+            "sds" => Some(Variant::Sds),
+            "sds+repair" => Some(Variant::SdsRepair),
+            "sds+light-client" => Some(Variant::SdsLightClient),
             _ => None,
         }
     }
@@ -50,12 +64,28 @@ impl Variant {
             Variant::LightClient => "light-client",
             Variant::Mvds => "mvds",
             Variant::MvdsStoreCheck => "mvds+store-check",
+            Variant::Sds => "sds",
+            Variant::SdsRepair => "sds+repair",
+            Variant::SdsLightClient => "sds+light-client",
         }
     }
 
     /// Whether relay nodes run store-based reliability.
     pub fn uses_store_check(self) -> bool {
         matches!(self, Variant::StoreCheck | Variant::MvdsStoreCheck)
+    }
+
+    /// Whether messages go through SDS.
+    pub fn uses_sds(self) -> bool {
+        matches!(
+            self,
+            Variant::Sds | Variant::SdsRepair | Variant::SdsLightClient
+        )
+    }
+
+    /// Whether light clients run the light-client reliability machine.
+    pub fn uses_light_client(self) -> bool {
+        matches!(self, Variant::LightClient | Variant::SdsLightClient)
     }
 
     /// Whether messages go through MVDS.

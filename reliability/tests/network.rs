@@ -1,10 +1,11 @@
 //! The reliability variants in a small simulated network (sim-net, `WakuNode` + `TrafficApp`):
 //! a relay node that sleeps through part of a conversation gets more of it with store-based
-//! reliability and with MVDS than with plain relay, on the same seed, topology and faults.
+//! reliability, with MVDS and with SDS than with plain relay, on the same seed, topology and
+//! faults.
 
 use std::rc::Rc;
 
-use reliability::{Conversation, Send, TrafficApp, TrafficConfig, Variant};
+use reliability::{Conversation, ReliabilityConfig, Send, TrafficApp, TrafficConfig, Variant};
 use sim_core::{AppMessageId, AppObservation, BelievedStatus, DeliveryPath, Engine, NodeId};
 use sim_core::{SimDuration, SimTime, StopAt};
 use sim_net::{Fault, FaultSchedule, LinkModel, NetConfig, NetEvent, Network, Presence};
@@ -24,11 +25,27 @@ fn secs(s: u64) -> SimTime {
 /// Node 0 is a store service node; nodes 1..8 are relay nodes on a ring with chords. Node 1
 /// sends to node 5 every 10 s from 30 s to 290 s; node 5 sleeps from 60 s to 200 s.
 fn run(variant: Variant, seed: u64, end: SimTime) -> Log {
+    run_in(variant, seed, end, &[SENDER, SLEEPER])
+}
+
+/// [`run`] with a conversation of `members` (sorted; node 1 sends to all of them).
+fn run_in(variant: Variant, seed: u64, end: SimTime, members: &[NodeId]) -> Log {
+    run_with(variant, seed, end, members, &ReliabilityConfig::default())
+}
+
+/// [`run_in`] with these reliability parameters.
+fn run_with(
+    variant: Variant,
+    seed: u64,
+    end: SimTime,
+    members: &[NodeId],
+    reliability: &ReliabilityConfig,
+) -> Log {
     let conversation = Rc::new(Conversation {
         id: 0,
         pubsub_topic: RelayShard::new(SIM_CLUSTER_ID, 0).pubsub_topic(),
         content_topic: "/wakusim/1/dm-0/proto".to_string(),
-        members: vec![SENDER, SLEEPER].into(),
+        members: members.to_vec().into(),
     });
     let mut configs = Vec::new();
     let mut apps = Vec::new();
@@ -43,12 +60,15 @@ fn run(variant: Variant, seed: u64, end: SimTime) -> Log {
         } else {
             Vec::new()
         };
-        apps.push(TrafficApp::new(TrafficConfig {
-            variant,
-            conversations,
-            lightpush_peers: Vec::new(),
-            filter_peers: Vec::new(),
-        }));
+        apps.push(
+            TrafficApp::new(TrafficConfig {
+                variant,
+                conversations,
+                lightpush_peers: Vec::new(),
+                filter_peers: Vec::new(),
+            })
+            .with_reliability(reliability.clone()),
+        );
     }
     let directory = Rc::new(directory_for(&configs));
     let nodes: Vec<WakuNode<TrafficApp>> = configs
@@ -206,9 +226,101 @@ fn mvds_retransmits_to_a_peer_that_slept_and_gets_acks() {
 
 #[test]
 fn variants_are_deterministic() {
-    for variant in [Variant::StoreCheck, Variant::MvdsStoreCheck] {
+    for variant in [
+        Variant::StoreCheck,
+        Variant::MvdsStoreCheck,
+        Variant::SdsRepair,
+    ] {
         let a = run(variant, 7, secs(300));
         let b = run(variant, 7, secs(300));
         assert_eq!(a, b, "{}", variant.name());
     }
+}
+
+/// Members of the group channel of the SDS tests.
+const GROUP: [NodeId; 4] = [SENDER, NodeId(2), NodeId(3), SLEEPER];
+
+fn observed(log: &Log, pred: impl Fn(NodeId, &AppObservation) -> bool) -> usize {
+    log.iter().filter(|(_, n, o)| pred(*n, o)).count()
+}
+
+#[test]
+fn sds_detects_what_a_sleeper_missed_in_a_group_and_fetches_it_by_hint() {
+    let messages = 27;
+    for seed in [1, 2] {
+        let none = run_in(Variant::None, seed, secs(500), &GROUP);
+        let sds = run_in(Variant::Sds, seed, secs(500), &GROUP);
+        let (got_none, got_sds) = (first_receptions(&none), first_receptions(&sds));
+        println!(
+            "seed {seed}: none {} / {messages}, sds {} / {messages}",
+            got_none.len(),
+            got_sds.len()
+        );
+        assert!(
+            got_none.len() <= messages - 10,
+            "plain relay loses the sleep"
+        );
+        assert_eq!(got_sds.len(), messages, "SDS gets every message back");
+        let fetched = got_sds
+            .iter()
+            .filter(|(_, p)| *p == DeliveryPath::StoreFetch)
+            .count();
+        assert!(fetched > 0, "missed messages came from the store by hint");
+        let misses = observed(&sds, |n, o| {
+            n == SLEEPER && matches!(o, AppObservation::MissDetected { .. })
+        });
+        assert!(
+            misses >= fetched,
+            "every fetched message was detected missing first"
+        );
+        assert!(counter(&sds, "sds_store_lookups") > 0);
+        assert!(counter(&sds, "sds_bloom_bytes") > 0);
+        // The sender learns, per recipient, who holds its messages; only members confirm.
+        let confirmations: Vec<NodeId> = sds
+            .iter()
+            .filter_map(|(_, n, o)| match o {
+                AppObservation::Confirmed { by, .. } if *n == SENDER => Some(*by),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            confirmations.len() >= messages,
+            "at least one confirmation per message"
+        );
+        assert!(
+            confirmations
+                .iter()
+                .all(|b| GROUP.contains(b) && *b != SENDER)
+        );
+        assert!(
+            confirmations.contains(&SLEEPER),
+            "the sleeper's receptions are confirmed to the sender after it wakes"
+        );
+        assert_eq!(statuses(&sds, BelievedStatus::Acked), messages);
+    }
+}
+
+#[test]
+fn sds_repair_rebroadcasts_what_a_sleeper_missed() {
+    let messages = 27;
+    // No store lookups: what the sleeper gets back, SDS-R (or a resend) brought.
+    let mut config = ReliabilityConfig::default();
+    config.sds_retrieval.retrieval_interval = None;
+    let log = run_with(Variant::SdsRepair, 3, secs(900), &GROUP, &config);
+    let got = first_receptions(&log);
+    println!(
+        "sds+repair: {} / {messages}, repair responses {}",
+        got.len(),
+        counter(&log, "sds_repair_responses")
+    );
+    assert_eq!(got.len(), messages);
+    assert!(
+        counter(&log, "sds_repair_requests") > 0,
+        "the sleeper asked for repair"
+    );
+    assert!(
+        counter(&log, "sds_repair_responses") > 0,
+        "someone rebroadcast a missed message"
+    );
+    assert!(counter(&log, "sds_sync_messages") > 0);
 }

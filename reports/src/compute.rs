@@ -14,6 +14,7 @@ use crate::result::{
     Bucket, ClassTraffic, Delivery, LatencyBucket, MessageStatus, MetricKind, NamedMetric,
     NodeReport, Reach, RunResult, RunSettings, RunSummary, StreamCounters,
 };
+use crate::targets;
 use crate::timeline::Timeline;
 
 /// The bucket width actually used and the number of buckets.
@@ -39,6 +40,26 @@ fn min_time(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
     }
 }
 
+/// The confirmation share actually used: clamped to `(0, 1]`; zero, negative and
+/// non-finite values mean "one recipient" (the smallest share).
+pub(crate) fn effective_share(share: f64) -> f64 {
+    if share.is_finite() && share > 0.0 {
+        share.min(1.0)
+    } else {
+        0.0
+    }
+}
+
+/// How many of `n` recipients make up the share: ⌈share × n⌉, at least 1, at most `n`
+/// (0 when `n` is 0). A tolerance of 1e-9 keeps `0.3 × 10` at 3.
+pub(crate) fn share_count(share: f64, n: u32) -> u32 {
+    if n == 0 {
+        return 0;
+    }
+    let k = (effective_share(share) * f64::from(n) - 1e-9).ceil();
+    (k.max(1.0) as u32).min(n)
+}
+
 /// Per-node application counts accumulated over messages.
 #[derive(Clone, Copy, Default)]
 struct NodeApp {
@@ -54,6 +75,10 @@ struct Pass<'a> {
     bucket: SimDuration,
     buckets: Vec<Bucket>,
     latency: DurationHist,
+    confirm_first: DurationHist,
+    confirm_share: DurationHist,
+    miss_detect: DurationHist,
+    miss_repair: DurationHist,
     summary: RunSummary,
     deliveries: Vec<Delivery>,
     statuses: Vec<MessageStatus>,
@@ -85,7 +110,27 @@ impl Pass<'_> {
             n.created += 1;
         }
         let (mut delivered, mut first, mut last) = (0u32, None::<SimTime>, None::<SimTime>);
+        let mut confirmed: Vec<SimTime> = Vec::new();
         for r in &m.recipients {
+            let first_at = r.first_at.get();
+            let confirmed_at = r.confirmed_at.get();
+            let miss_at = r.miss_at.get();
+            if let Some(c) = confirmed_at {
+                confirmed.push(c);
+                self.summary.confirmations += 1;
+                if first_at.is_none_or(|f| f > c) {
+                    self.summary.confirmations_false += 1;
+                }
+            }
+            if let Some(d) = miss_at {
+                self.summary.misses_detected += 1;
+                self.miss_detect
+                    .record(d.saturating_duration_since(m.created_at));
+                if let Some(f) = first_at {
+                    self.summary.misses_repaired += 1;
+                    self.miss_repair.record(f.saturating_duration_since(d));
+                }
+            }
             self.summary.deliveries_intended += 1;
             self.buckets[b].deliveries_intended += 1;
             let stream = self
@@ -102,10 +147,8 @@ impl Pass<'_> {
                     duplicates: 0,
                 });
             stream.expected += 1;
-            let latency = r
-                .first_at
-                .map(|t| t.saturating_duration_since(m.created_at));
-            if let (Some(at), Some(lat)) = (r.first_at, latency) {
+            let latency = first_at.map(|t| t.saturating_duration_since(m.created_at));
+            if let (Some(at), Some(lat)) = (first_at, latency) {
                 let dups = u64::from(r.receptions.saturating_sub(1));
                 stream.received += 1;
                 stream.duplicates += dups;
@@ -144,22 +187,48 @@ impl Pass<'_> {
                 sender: m.sender,
                 recipient: r.node,
                 created_at: m.created_at,
-                first_received_at: r.first_at,
+                first_received_at: first_at,
                 latency,
                 path: r.first_path,
                 receptions: r.receptions,
+                confirmed_at,
+                miss_detected_at: miss_at,
             });
         }
-        self.status(id, m, delivered, first, last);
+        let confirms = self.confirmations(m, confirmed);
+        self.status(id, m, (delivered, first, last), confirms);
+    }
+
+    /// Records a message's confirmation times; returns (count, first, share-th).
+    fn confirmations(&mut self, m: &MessageRecord, mut confirmed: Vec<SimTime>) -> Confirms {
+        let n = m.recipients.len() as u32;
+        if n == 0 {
+            return (0, None, None);
+        }
+        self.summary.messages_with_recipients += 1;
+        confirmed.sort_unstable();
+        let first = confirmed.first().copied();
+        let k = share_count(self.ctx.confirm_share, n) as usize;
+        let share_at = confirmed.get(k - 1).copied();
+        if let Some(f) = first {
+            self.summary.messages_confirmed_any += 1;
+            self.confirm_first
+                .record(f.saturating_duration_since(m.created_at));
+        }
+        if let Some(s) = share_at {
+            self.summary.messages_confirmed_share += 1;
+            self.confirm_share
+                .record(s.saturating_duration_since(m.created_at));
+        }
+        (confirmed.len() as u32, first, share_at)
     }
 
     fn status(
         &mut self,
         id: AppMessageId,
         m: &MessageRecord,
-        delivered: u32,
-        first: Option<SimTime>,
-        last: Option<SimTime>,
+        (delivered, first, last): (u32, Option<SimTime>, Option<SimTime>),
+        (recipients_confirmed, first_confirmed_at, share_confirmed_at): Confirms,
     ) {
         let n = m.recipients.len() as u32;
         let reach = if delivered == n {
@@ -176,7 +245,7 @@ impl Pass<'_> {
                 && !m
                     .recipients
                     .iter()
-                    .any(|r| r.first_at.is_some_and(|t| t <= a))
+                    .any(|r| r.first_at.get().is_some_and(|t| t <= a))
         });
         let undetected_loss = delivered < n && m.failed_at.is_none();
         let false_failed = m.failed_at.is_some() && n > 0 && delivered == n;
@@ -221,14 +290,21 @@ impl Pass<'_> {
             undetected_loss,
             false_failed,
             time_to_detect_failure,
+            recipients_confirmed,
+            first_confirmed_at,
+            share_confirmed_at,
         });
     }
 }
 
+/// A message's confirmations: (recipients confirmed, first, share-th).
+type Confirms = (u32, Option<SimTime>, Option<SimTime>);
+
 /// Computes the run's result (see [`Oracle::finish`]).
 pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
     let (bucket, count) = bucket_layout(ctx.bucket, ctx.end);
-    let timeline = Timeline::new(&ctx.nodes, &ctx.state_log, ctx.end);
+    let present: Vec<bool> = ctx.nodes.iter().map(|n| n.present_at_start).collect();
+    let timeline = Timeline::new(&present, &ctx.state_log, ctx.end);
     let tl = timeline.summarize(bucket, count);
     let buckets = (0..count)
         .map(|i| {
@@ -247,6 +323,10 @@ pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
         bucket,
         buckets,
         latency: DurationHist::new(),
+        confirm_first: DurationHist::new(),
+        confirm_share: DurationHist::new(),
+        miss_detect: DurationHist::new(),
+        miss_repair: DurationHist::new(),
         summary: RunSummary::default(),
         deliveries: Vec::new(),
         statuses: Vec::with_capacity(oracle.messages.len()),
@@ -289,6 +369,20 @@ pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
     summary.overhead_bytes = oracle.overhead_bytes;
     summary.store_queries = oracle.counters.get("store_queries").map_or(0, |c| c.sum);
     summary.miss_detected = oracle.miss_detected;
+    summary.confirm_first_p50 = pass.confirm_first.quantile(0.50);
+    summary.confirm_first_p99 = pass.confirm_first.quantile(0.99);
+    summary.confirm_share_p50 = pass.confirm_share.quantile(0.50);
+    summary.confirm_share_p99 = pass.confirm_share.quantile(0.99);
+    summary.miss_detect_p50 = pass.miss_detect.quantile(0.50);
+    summary.miss_detect_p99 = pass.miss_detect.quantile(0.99);
+    summary.miss_repair_p50 = pass.miss_repair.quantile(0.50);
+    summary.miss_repair_p99 = pass.miss_repair.quantile(0.99);
+    let counter = |name: &str| oracle.counters.get(name).map_or(0, |c| c.sum);
+    summary.sds_bloom_bytes = counter("sds_bloom_bytes");
+    summary.sds_history_bytes = counter("sds_history_bytes");
+    summary.sds_repair_bytes = counter("sds_repair_bytes");
+    summary.sds_sync_bytes = counter("sds_sync_bytes");
+    summary.sds_sync_messages = counter("sds_sync_messages");
     summary.oracle_anomalies = oracle.anomalies.total();
     if let Some(h) = ctx.heal_at {
         summary.converged = Some(pass.heal_complete);
@@ -317,6 +411,7 @@ pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
         .map(|(i, info)| NodeReport {
             node: NodeId(i as u32),
             label: info.label.clone(),
+            present_at_start: info.present_at_start,
             stats: info.stats.clone(),
             messages_created: pass.node_app[i].created,
             first_receptions: pass.node_app[i].first_receptions,
@@ -333,13 +428,15 @@ pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
             count: v.count_at_value(),
         })
         .collect();
-    RunResult {
+    let mut result = RunResult {
         settings: RunSettings {
             end: ctx.end,
             heal_at: ctx.heal_at,
             late_after: ctx.late_after,
             bucket,
             classes: class_names(&ctx),
+            confirm_share: effective_share(ctx.confirm_share),
+            target_interval: ctx.target_interval,
         },
         identity: ctx.identity.clone(),
         summary,
@@ -352,7 +449,13 @@ pub(crate) fn compute(oracle: &Oracle, ctx: RunContext) -> RunResult {
         metrics: metrics(oracle),
         faults: tl.fault_periods,
         latency_histogram,
+        state_log: timeline.into_changes(),
+        targets: None,
+    };
+    if let Some(interval) = ctx.target_interval {
+        result.targets = Some(targets::evaluate(&result, interval));
     }
+    result
 }
 
 /// Class names: the context's, extended with `class<i>` for counters beyond them.
@@ -447,9 +550,25 @@ fn metrics(oracle: &Oracle) -> Vec<NamedMetric> {
     }
     let a = oracle.anomalies;
     let oracle_counts = [
+        ("oracle.duplicate_confirmations", a.duplicate_confirmations),
         ("oracle.duplicate_creations", a.duplicate_creations),
+        ("oracle.foreign_confirmations", a.foreign_confirmations),
         ("oracle.foreign_statuses", a.foreign_statuses),
+        (
+            "oracle.miss_detections_after_reception",
+            oracle.miss_detections_after_reception,
+        ),
+        (
+            "oracle.unintended_confirmations",
+            oracle.unintended_confirmations,
+        ),
+        (
+            "oracle.unintended_miss_detections",
+            oracle.unintended_miss_detections,
+        ),
         ("oracle.unintended_receptions", oracle.unintended_receptions),
+        ("oracle.unknown_confirmations", a.unknown_confirmations),
+        ("oracle.unknown_miss_detections", a.unknown_miss_detections),
         ("oracle.unknown_receptions", a.unknown_receptions),
         ("oracle.unknown_statuses", a.unknown_statuses),
     ];
@@ -465,4 +584,26 @@ fn metrics(oracle: &Oracle) -> Vec<NamedMetric> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_counts() {
+        assert_eq!(share_count(0.5, 0), 0);
+        assert_eq!(share_count(0.5, 1), 1);
+        assert_eq!(share_count(0.5, 3), 2);
+        assert_eq!(share_count(0.5, 4), 2);
+        assert_eq!(share_count(0.3, 10), 3, "no float round-up");
+        assert_eq!(share_count(0.9, 10), 9);
+        assert_eq!(share_count(1.0, 7), 7);
+        assert_eq!(share_count(2.0, 7), 7);
+        assert_eq!(share_count(0.0, 7), 1);
+        assert_eq!(share_count(-1.0, 7), 1);
+        assert_eq!(share_count(f64::NAN, 7), 1);
+        assert_eq!(effective_share(f64::INFINITY), 0.0);
+        assert_eq!(effective_share(0.25), 0.25);
+    }
 }

@@ -12,6 +12,8 @@
 //! - [`html`]: `index.html` with the summary table and the plots of a result directory;
 //! - [`mod@compare`]: the regression gate between two `runs.csv` files;
 //! - [`rows`]: the row structs and column lists of every CSV file;
+//! - [`targets`]: the SDS roadmap targets (sender learns within S, misses detected within
+//!   3·S, consistency within 6·S) per run, and per-variant tables of the SDS metrics;
 //! - [`read`]: typed reading of `runs.csv` and the tables the report plots;
 //! - [`mod@format`], [`atomic`], [`error`]: number formatting, atomic file output, errors.
 //!
@@ -30,6 +32,7 @@ pub mod plots;
 pub mod read;
 pub mod result;
 pub mod rows;
+pub mod targets;
 mod timeline;
 
 pub use compare::{Comparison, Granularity, Tolerances, compare, compare_rows};
@@ -41,4 +44,5 @@ pub use error::ReportError;
 pub use html::write_report;
 pub use oracle::{NodeInfo, Oracle, RunContext, RunIdentity, SweepAxis};
 pub use result::RunResult;
+pub use targets::{Target, TargetOutcome, Targets};
 pub use timeline::FaultPeriod;

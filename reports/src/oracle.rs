@@ -9,17 +9,30 @@
 //!
 //! Memory is bounded per message, not per reception: a message keeps its sender, creation
 //! time, payload size, status times (first `Sent`, `Acked`, `Failed`, last status, number of
-//! status changes) and one 24-byte slot per distinct intended recipient (first reception time,
-//! first path, reception count). Duplicates only increment a saturating counter. Besides the
-//! messages the oracle keeps one small entry per (sender, receiver) stream (highest message
-//! id received so far, out-of-order count), one saturating sum per counter name and one HDR
-//! histogram (3 significant digits, about 250 KiB) per duration name.
+//! status changes) and one 40-byte slot per distinct intended recipient (first reception time,
+//! first path, reception count, the time the sender's `Confirmed` for that recipient arrived,
+//! and the time of that recipient's first `MissDetected`; absent times are a sentinel, not an
+//! `Option`, to keep the slot small). Duplicates only increment a saturating counter. Besides
+//! the messages the oracle keeps one small entry per (sender, receiver) stream (highest
+//! message id received so far, out-of-order count), one saturating sum per counter name and
+//! one HDR histogram (3 significant digits, about 250 KiB) per duration name.
 //!
-//! Anomalies never panic: a reception or status for an unknown message, a second `Created`
-//! with the same id, or a status reported by a node that is not the sender are counted
-//! (`oracle.*` rows in `counters.csv`) and otherwise ignored. A node receiving its own message
-//! when it is not an intended recipient is ignored (loopback); any other reception by a node
-//! that is not an intended recipient counts as unintended.
+//! End-to-end evidence (SDS, MVDS):
+//! - `Confirmed { id, by }` must come from the sender of `id`; the first one per (message,
+//!   recipient `by`) is kept. A confirmation naming a node that is not an intended recipient
+//!   counts as unintended (`oracle.unintended_confirmations`).
+//! - `MissDetected { id }` at an intended recipient that has not received `id` yet is kept
+//!   (the first one per recipient). At a recipient that already received `id` it counts as
+//!   `oracle.miss_detections_after_reception`; at a node that is not an intended recipient as
+//!   `oracle.unintended_miss_detections` (the sender's own gaps are not misses). Every
+//!   `MissDetected` also counts in the raw `miss_detected` total.
+//!
+//! Anomalies never panic: a reception, status, confirmation or miss detection for an unknown
+//! message, a second `Created` with the same id, a status or confirmation reported by a node
+//! that is not the sender, or a second confirmation for the same (message, recipient) are
+//! counted (`oracle.*` rows in `counters.csv`) and otherwise ignored. A node receiving its own
+//! message when it is not an intended recipient is ignored (loopback); any other reception by
+//! a node that is not an intended recipient counts as unintended.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +60,10 @@ pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(10);
 
 /// Upper bound on time-series rows per run; a narrower bucket is widened to respect it.
 pub const MAX_BUCKETS: u64 = 100_000;
+
+/// Default for [`RunContext::confirm_share`]: the "N % of recipients confirmed" metrics
+/// (`confirm_pct_ms_*`, `confirmed_pct_ratio`) use N = 50 %.
+pub const DEFAULT_CONFIRM_SHARE: f64 = 0.5;
 
 /// Highest value the latency and duration histograms hold, in microseconds (about 12.7 days);
 /// larger values are clamped into the top bucket (the exact maximum is kept separately).
@@ -118,6 +135,15 @@ pub struct RunContext {
     pub nodes: Vec<NodeInfo>,
     /// Node state changes in time order (the network's state log).
     pub state_log: Vec<StateChange>,
+    /// The share N of a message's intended recipients whose confirmation the
+    /// `confirm_pct_ms_*` and `confirmed_pct_ratio` metrics wait for: a message counts once
+    /// ⌈N × recipients⌉ (at least 1) of them are confirmed. Values above 1 count as 1; zero,
+    /// negative or non-finite values as the smallest share (one recipient). Default
+    /// [`DEFAULT_CONFIRM_SHARE`].
+    pub confirm_share: f64,
+    /// The channel's message interval S for the SDS targets ([`crate::targets`]); `None`
+    /// (the default) leaves the `target_*` columns empty.
+    pub target_interval: Option<SimDuration>,
 }
 
 impl RunContext {
@@ -133,7 +159,21 @@ impl RunContext {
             classes: Vec::new(),
             nodes: Vec::new(),
             state_log: Vec::new(),
+            confirm_share: DEFAULT_CONFIRM_SHARE,
+            target_interval: None,
         }
+    }
+
+    /// Sets [`RunContext::confirm_share`].
+    pub fn with_confirm_share(mut self, share: f64) -> Self {
+        self.confirm_share = share;
+        self
+    }
+
+    /// Sets [`RunContext::target_interval`] (S).
+    pub fn with_target_interval(mut self, interval: SimDuration) -> Self {
+        self.target_interval = Some(interval);
+        self
     }
 
     /// A context filled from a finished network: class names, per-node counters, state log.
@@ -168,13 +208,44 @@ impl RunContext {
     }
 }
 
-/// What the oracle keeps about one intended recipient of one message.
+/// An optional time in 8 bytes (`u64::MAX` nanoseconds means none), for small slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OptTime(u64);
+
+impl OptTime {
+    pub(crate) const NONE: OptTime = OptTime(u64::MAX);
+
+    pub(crate) fn get(self) -> Option<SimTime> {
+        (self.0 != u64::MAX).then_some(SimTime(self.0))
+    }
+
+    pub(crate) fn is_some(self) -> bool {
+        self.0 != u64::MAX
+    }
+
+    /// Sets the time unless one is set already; returns whether it was set now. A time of
+    /// `u64::MAX` ns (585 years) is stored one nanosecond earlier.
+    pub(crate) fn set_once(&mut self, at: SimTime) -> bool {
+        if self.is_some() {
+            return false;
+        }
+        self.0 = at.as_nanos().min(u64::MAX - 1);
+        true
+    }
+}
+
+/// What the oracle keeps about one intended recipient of one message (40 bytes).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RecipientSlot {
     pub(crate) node: NodeId,
-    pub(crate) first_at: Option<SimTime>,
-    pub(crate) first_path: Option<DeliveryPath>,
     pub(crate) receptions: u32,
+    /// First reception by the recipient's application.
+    pub(crate) first_at: OptTime,
+    /// When the sender's application learned (first `Confirmed`) that this recipient has it.
+    pub(crate) confirmed_at: OptTime,
+    /// The recipient's first `MissDetected` before it received the message.
+    pub(crate) miss_at: OptTime,
+    pub(crate) first_path: Option<DeliveryPath>,
 }
 
 /// What the oracle keeps about one message.
@@ -210,6 +281,14 @@ pub struct Anomalies {
     pub foreign_statuses: u64,
     /// A second `Created` with an id already in use.
     pub duplicate_creations: u64,
+    /// `Confirmed` for a message id never `Created`.
+    pub unknown_confirmations: u64,
+    /// `Confirmed` reported by a node other than the message's sender.
+    pub foreign_confirmations: u64,
+    /// A second `Confirmed` for the same (message, recipient).
+    pub duplicate_confirmations: u64,
+    /// `MissDetected` for a message id never `Created`.
+    pub unknown_miss_detections: u64,
 }
 
 impl Anomalies {
@@ -219,6 +298,10 @@ impl Anomalies {
             .saturating_add(self.unknown_statuses)
             .saturating_add(self.foreign_statuses)
             .saturating_add(self.duplicate_creations)
+            .saturating_add(self.unknown_confirmations)
+            .saturating_add(self.foreign_confirmations)
+            .saturating_add(self.duplicate_confirmations)
+            .saturating_add(self.unknown_miss_detections)
     }
 }
 
@@ -277,9 +360,16 @@ pub struct Oracle {
     pub(crate) durations: BTreeMap<&'static str, DurationHist>,
     pub(crate) unintended_receptions: u64,
     pub(crate) overhead_bytes: u64,
+    /// `MissDetected` observations, all of them.
     pub(crate) miss_detected: u64,
-    /// `Confirmed` observations (end-to-end evidence a recipient holds a message).
+    /// `MissDetected` by a recipient that had already received the message.
+    pub(crate) miss_detections_after_reception: u64,
+    /// `MissDetected` by a node that is not an intended recipient of the message.
+    pub(crate) unintended_miss_detections: u64,
+    /// `Confirmed` observations (end-to-end evidence a recipient holds a message), all of them.
     pub(crate) confirmations: u64,
+    /// `Confirmed` naming a node that is not an intended recipient.
+    pub(crate) unintended_confirmations: u64,
     pub(crate) anomalies: Anomalies,
     pub(crate) observations: u64,
 }
@@ -329,9 +419,11 @@ impl Oracle {
             .into_iter()
             .map(|node| RecipientSlot {
                 node,
-                first_at: None,
-                first_path: None,
                 receptions: 0,
+                first_at: OptTime::NONE,
+                confirmed_at: OptTime::NONE,
+                miss_at: OptTime::NONE,
+                first_path: None,
             })
             .collect();
         let record = MessageRecord {
@@ -358,8 +450,7 @@ impl Oracle {
             Ok(i) => {
                 let slot = &mut message.recipients[i];
                 slot.receptions = slot.receptions.saturating_add(1);
-                if slot.first_at.is_none() {
-                    slot.first_at = Some(at);
+                if slot.first_at.set_once(at) {
                     slot.first_path = Some(path);
                     let stream = self.streams.entry((sender, node)).or_default();
                     match stream.max_id {
@@ -392,6 +483,50 @@ impl Oracle {
         };
         slot.get_or_insert(at);
     }
+
+    fn on_confirmed(&mut self, at: SimTime, node: NodeId, id: AppMessageId, by: NodeId) {
+        self.confirmations = self.confirmations.saturating_add(1);
+        let Some(message) = self.messages.get_mut(&id) else {
+            self.anomalies.unknown_confirmations += 1;
+            return;
+        };
+        if message.sender != node {
+            self.anomalies.foreign_confirmations += 1;
+            return;
+        }
+        match message.recipients.binary_search_by_key(&by, |r| r.node) {
+            Ok(i) => {
+                if !message.recipients[i].confirmed_at.set_once(at) {
+                    self.anomalies.duplicate_confirmations += 1;
+                }
+            }
+            Err(_) => {
+                self.unintended_confirmations = self.unintended_confirmations.saturating_add(1);
+            }
+        }
+    }
+
+    fn on_miss_detected(&mut self, at: SimTime, node: NodeId, id: AppMessageId) {
+        self.miss_detected = self.miss_detected.saturating_add(1);
+        let Some(message) = self.messages.get_mut(&id) else {
+            self.anomalies.unknown_miss_detections += 1;
+            return;
+        };
+        match message.recipients.binary_search_by_key(&node, |r| r.node) {
+            Ok(i) => {
+                let slot = &mut message.recipients[i];
+                if slot.first_at.is_some() {
+                    self.miss_detections_after_reception =
+                        self.miss_detections_after_reception.saturating_add(1);
+                } else {
+                    slot.miss_at.set_once(at);
+                }
+            }
+            Err(_) => {
+                self.unintended_miss_detections = self.unintended_miss_detections.saturating_add(1);
+            }
+        }
+    }
 }
 
 impl Recorder<AppObservation> for Oracle {
@@ -405,12 +540,8 @@ impl Recorder<AppObservation> for Oracle {
             } => self.on_created(at, node, id, recipients, payload_bytes),
             AppObservation::Received { id, path } => self.on_received(at, node, id, path),
             AppObservation::Status { id, status } => self.on_status(at, node, id, status),
-            AppObservation::Confirmed { .. } => {
-                self.confirmations = self.confirmations.saturating_add(1);
-            }
-            AppObservation::MissDetected { .. } => {
-                self.miss_detected = self.miss_detected.saturating_add(1);
-            }
+            AppObservation::Confirmed { id, by } => self.on_confirmed(at, node, id, by),
+            AppObservation::MissDetected { id } => self.on_miss_detected(at, node, id),
             AppObservation::Overhead { bytes } => {
                 self.overhead_bytes = self.overhead_bytes.saturating_add(u64::from(bytes));
             }
@@ -426,5 +557,27 @@ impl Recorder<AppObservation> for Oracle {
                     .record(value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_slots_stay_small() {
+        assert_eq!(std::mem::size_of::<RecipientSlot>(), 40);
+    }
+
+    #[test]
+    fn opt_time_keeps_the_first_time() {
+        let mut t = OptTime::NONE;
+        assert_eq!(t.get(), None);
+        assert!(t.set_once(SimTime(5)));
+        assert!(!t.set_once(SimTime(3)));
+        assert_eq!(t.get(), Some(SimTime(5)));
+        let mut max = OptTime::NONE;
+        assert!(max.set_once(SimTime::MAX));
+        assert_eq!(max.get(), Some(SimTime(u64::MAX - 1)));
     }
 }

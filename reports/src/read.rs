@@ -3,7 +3,9 @@
 //! `timeseries.csv`, `faults.csv` and `latency.csv`.
 //!
 //! Columns a record does not name are ignored and columns a file lacks read as missing, so
-//! files with extra columns (a newer format) still load.
+//! files with extra columns (a newer format) still load, and so do files written before a
+//! column existed (layout version 1 lacks the confirmation, miss, SDS overhead and target
+//! columns: they read as `None`).
 
 use std::path::Path;
 
@@ -28,6 +30,7 @@ pub struct RunRecord {
     pub sweep_y_name: String,
     pub sweep_y: Option<f64>,
     pub seed: u64,
+    pub nodes: Option<u32>,
     pub messages_created: Option<u64>,
     pub deliveries_intended: Option<u64>,
     pub deliveries_delivered: Option<u64>,
@@ -45,6 +48,40 @@ pub struct RunRecord {
     pub bytes_sent_per_node_mean: Option<f64>,
     pub bytes_received_per_node_mean: Option<f64>,
     pub convergence_time_s: Option<f64>,
+    pub overhead_bytes: Option<u64>,
+    pub miss_detected: Option<u64>,
+    pub confirm_share: Option<f64>,
+    pub confirmations: Option<u64>,
+    pub confirmations_false: Option<u64>,
+    pub confirmed_any_ratio: Option<f64>,
+    pub confirm_first_ms_p50: Option<f64>,
+    pub confirm_first_ms_p99: Option<f64>,
+    pub confirmed_pct_ratio: Option<f64>,
+    pub confirm_pct_ms_p50: Option<f64>,
+    pub confirm_pct_ms_p99: Option<f64>,
+    pub misses_detected: Option<u64>,
+    pub misses_repaired: Option<u64>,
+    pub miss_detect_ms_p50: Option<f64>,
+    pub miss_detect_ms_p99: Option<f64>,
+    pub miss_repair_ms_p50: Option<f64>,
+    pub miss_repair_ms_p99: Option<f64>,
+    pub overhead_bytes_per_message: Option<f64>,
+    pub sds_overhead_bytes_per_message: Option<f64>,
+    pub sds_bloom_bytes_per_message: Option<f64>,
+    pub sds_history_bytes_per_message: Option<f64>,
+    pub sds_repair_bytes_per_message: Option<f64>,
+    pub sds_sync_bytes_per_message: Option<f64>,
+    pub sds_sync_messages_per_message: Option<f64>,
+    pub target_interval_ms: Option<f64>,
+    pub target_sender_learns_messages: Option<u64>,
+    pub target_sender_learns_share: Option<f64>,
+    pub target_sender_learns_holds: Option<bool>,
+    pub target_miss_detect_misses: Option<u64>,
+    pub target_miss_detect_share: Option<f64>,
+    pub target_miss_detect_holds: Option<bool>,
+    pub target_consistency_pairs: Option<u64>,
+    pub target_consistency_share: Option<f64>,
+    pub target_consistency_holds: Option<bool>,
 }
 
 impl RunRecord {

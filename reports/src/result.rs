@@ -26,16 +26,30 @@
 //!   **duplicates** as above;
 //! - **convergence time**: with a heal time *h*, the last first-reception of a message
 //!   created before *h*, minus *h* (zero if it came before *h*); **converged** whether every
-//!   such pair was delivered.
+//!   such pair was delivered;
+//! - a pair is **confirmed** at the time the sender's application reported `Confirmed` for
+//!   that recipient (end-to-end evidence, e.g. SDS acknowledgement); the confirmation is
+//!   **false** when the recipient had not received the message at or before that time;
+//! - per message with at least one intended recipient: **first confirmation** = earliest
+//!   confirmation − creation; **share confirmation** = the time the ⌈N × recipients⌉-th
+//!   (at least the first) recipient was confirmed − creation, N = `confirm_share`;
+//! - a **detected miss** is a pair whose recipient reported `MissDetected` before it first
+//!   received the message; **detection time** = that report − creation; the miss is
+//!   **repaired** when the recipient received the message afterwards, **repair time** = first
+//!   reception − detection;
+//! - SDS overhead per message: the sums of the `sds_*` counters divided by messages created.
+//!
+//! The SDS targets are evaluated by [`crate::targets`].
 
 use sim_core::{AppMessageId, BelievedStatus, DeliveryPath, NodeId, SimDuration, SimTime};
-use sim_net::NodeStats;
+use sim_net::{NodeStats, StateChange};
 
 use crate::oracle::RunIdentity;
+use crate::targets::Targets;
 use crate::timeline::FaultPeriod;
 
 /// Settings the run was judged with (echoed into the files).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunSettings {
     /// When the run ended.
     pub end: SimTime,
@@ -47,6 +61,11 @@ pub struct RunSettings {
     pub bucket: SimDuration,
     /// Traffic class names (as many as the widest node counter vector).
     pub classes: Vec<String>,
+    /// The confirmation share N actually used (after clamping, see
+    /// [`RunContext::confirm_share`](crate::RunContext::confirm_share)).
+    pub confirm_share: f64,
+    /// The message interval S the targets were evaluated with, if any.
+    pub target_interval: Option<SimDuration>,
 }
 
 /// One intended delivery (message × intended recipient).
@@ -68,6 +87,11 @@ pub struct Delivery {
     pub path: Option<DeliveryPath>,
     /// Receptions in total (1 + duplicates when delivered, 0 otherwise).
     pub receptions: u32,
+    /// When the sender learned end to end that this recipient has the message.
+    pub confirmed_at: Option<SimTime>,
+    /// When the recipient detected it had missed the message (only before its first
+    /// reception).
+    pub miss_detected_at: Option<SimTime>,
 }
 
 /// How many intended recipients a message reached by the end of the run.
@@ -135,6 +159,13 @@ pub struct MessageStatus {
     pub false_failed: bool,
     /// See the module documentation.
     pub time_to_detect_failure: Option<SimDuration>,
+    /// Intended recipients the sender received a confirmation for.
+    pub recipients_confirmed: u32,
+    /// The earliest confirmation.
+    pub first_confirmed_at: Option<SimTime>,
+    /// When ⌈N × recipients⌉ recipients (at least one) had been confirmed, N = the run's
+    /// `confirm_share`.
+    pub share_confirmed_at: Option<SimTime>,
 }
 
 /// Lite-protocol-tester counters for one (sender, receiver) stream.
@@ -192,6 +223,8 @@ pub struct NodeReport {
     pub node: NodeId,
     /// Its group label.
     pub label: String,
+    /// Whether it booted at time zero.
+    pub present_at_start: bool,
     /// What the network counted.
     pub stats: NodeStats,
     /// Application messages it created.
@@ -334,6 +367,46 @@ pub struct RunSummary {
     pub store_queries: u64,
     /// `MissDetected` observations.
     pub miss_detected: u64,
+    /// Messages with at least one intended recipient.
+    pub messages_with_recipients: u64,
+    /// Pairs confirmed to the sender.
+    pub confirmations: u64,
+    /// Confirmed pairs whose recipient had not received the message by the confirmation.
+    pub confirmations_false: u64,
+    /// Messages with at least one confirmed recipient.
+    pub messages_confirmed_any: u64,
+    /// Messages with at least ⌈N × recipients⌉ confirmed recipients.
+    pub messages_confirmed_share: u64,
+    /// First confirmation − creation, median over messages with one.
+    pub confirm_first_p50: Option<SimDuration>,
+    /// First confirmation − creation, 99th percentile.
+    pub confirm_first_p99: Option<SimDuration>,
+    /// Share confirmation − creation, median.
+    pub confirm_share_p50: Option<SimDuration>,
+    /// Share confirmation − creation, 99th percentile.
+    pub confirm_share_p99: Option<SimDuration>,
+    /// Detected misses (pairs).
+    pub misses_detected: u64,
+    /// Detected misses later received.
+    pub misses_repaired: u64,
+    /// Detection − creation, median over detected misses.
+    pub miss_detect_p50: Option<SimDuration>,
+    /// Detection − creation, 99th percentile.
+    pub miss_detect_p99: Option<SimDuration>,
+    /// First reception − detection, median over repaired misses.
+    pub miss_repair_p50: Option<SimDuration>,
+    /// First reception − detection, 99th percentile.
+    pub miss_repair_p99: Option<SimDuration>,
+    /// Sum of the `sds_bloom_bytes` counter.
+    pub sds_bloom_bytes: u64,
+    /// Sum of the `sds_history_bytes` counter.
+    pub sds_history_bytes: u64,
+    /// Sum of the `sds_repair_bytes` counter.
+    pub sds_repair_bytes: u64,
+    /// Sum of the `sds_sync_bytes` counter.
+    pub sds_sync_bytes: u64,
+    /// Sum of the `sds_sync_messages` counter.
+    pub sds_sync_messages: u64,
     /// See the module documentation.
     pub convergence_time: Option<SimDuration>,
     /// See the module documentation (`None` without a heal time).
@@ -352,6 +425,30 @@ impl RunSummary {
     pub fn delivery_ratio_within(&self, i: usize) -> Option<f64> {
         let n = self.delivered_within.get(i).copied().unwrap_or(0);
         crate::format::ratio(n, self.deliveries_intended)
+    }
+
+    /// Messages with ≥ 1 confirmed recipient / messages with ≥ 1 intended recipient.
+    pub fn confirmed_any_ratio(&self) -> Option<f64> {
+        crate::format::ratio(self.messages_confirmed_any, self.messages_with_recipients)
+    }
+
+    /// Messages with ≥ ⌈N × recipients⌉ confirmed recipients / messages with ≥ 1 intended
+    /// recipient.
+    pub fn confirmed_share_ratio(&self) -> Option<f64> {
+        crate::format::ratio(self.messages_confirmed_share, self.messages_with_recipients)
+    }
+
+    /// Sum of the four `sds_*_bytes` counters.
+    pub fn sds_overhead_bytes(&self) -> u64 {
+        self.sds_bloom_bytes
+            .saturating_add(self.sds_history_bytes)
+            .saturating_add(self.sds_repair_bytes)
+            .saturating_add(self.sds_sync_bytes)
+    }
+
+    /// `total / messages_created`, `None` without messages.
+    pub fn per_message(&self, total: u64) -> Option<f64> {
+        crate::format::ratio(total, self.messages_created)
     }
 }
 
@@ -382,4 +479,9 @@ pub struct RunResult {
     pub faults: Vec<FaultPeriod>,
     /// The latency histogram's non-empty buckets, by latency.
     pub latency_histogram: Vec<LatencyBucket>,
+    /// Node state changes within the run, in time order (to re-evaluate the targets with
+    /// another interval: [`crate::targets::evaluate`]).
+    pub state_log: Vec<StateChange>,
+    /// The SDS targets, when the context named a message interval.
+    pub targets: Option<Targets>,
 }

@@ -13,7 +13,7 @@ use crate::oracle::RunIdentity;
 use crate::result::RunResult;
 
 /// Version of the column layout documented in `docs/outputs.md`; bump on any change.
-pub const COLUMNS_VERSION: u32 = 1;
+pub const COLUMNS_VERSION: u32 = 2;
 
 /// Columns of `runs.csv`.
 #[rustfmt::skip]
@@ -29,6 +29,17 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "bytes_sent_per_node_mean", "bytes_sent_per_node_max", "bytes_received_per_node_mean",
     "bytes_received_per_node_max", "overhead_bytes", "store_queries", "miss_detected",
     "run_end_s", "heal_at_s", "convergence_time_s", "converged", "oracle_anomalies",
+    "confirm_share", "confirmations", "confirmations_false", "confirmed_any_ratio",
+    "confirm_first_ms_p50", "confirm_first_ms_p99", "confirmed_pct_ratio", "confirm_pct_ms_p50",
+    "confirm_pct_ms_p99", "misses_detected", "misses_repaired", "miss_detect_ms_p50",
+    "miss_detect_ms_p99", "miss_repair_ms_p50", "miss_repair_ms_p99",
+    "overhead_bytes_per_message", "sds_overhead_bytes_per_message",
+    "sds_bloom_bytes_per_message", "sds_history_bytes_per_message",
+    "sds_repair_bytes_per_message", "sds_sync_bytes_per_message",
+    "sds_sync_messages_per_message", "target_interval_ms", "target_sender_learns_messages",
+    "target_sender_learns_share", "target_sender_learns_holds", "target_miss_detect_misses",
+    "target_miss_detect_share", "target_miss_detect_holds", "target_consistency_pairs",
+    "target_consistency_share", "target_consistency_holds",
 ];
 
 /// Columns of `deliveries.csv`.
@@ -36,7 +47,7 @@ pub const RUNS_COLUMNS: &[&str] = &[
 pub const DELIVERIES_COLUMNS: &[&str] = &[
     "scenario", "variant", "sweep_point", "seed", "message_id", "sender", "recipient",
     "created_at_ms", "received_at_ms", "latency_ms", "path", "receptions", "duplicates",
-    "delivered",
+    "delivered", "confirmed_at_ms", "miss_detected_at_ms",
 ];
 
 /// Columns of `statuses.csv`.
@@ -46,7 +57,8 @@ pub const STATUSES_COLUMNS: &[&str] = &[
     "sender_online_at_creation", "payload_bytes", "recipients_intended", "recipients_delivered",
     "reach", "first_delivered_at_ms", "all_delivered_at_ms", "sent_at_ms", "acked_at_ms",
     "failed_at_ms", "status_final", "status_changes", "false_sent", "false_acked",
-    "undetected_loss", "false_failed", "time_to_detect_failure_ms",
+    "undetected_loss", "false_failed", "time_to_detect_failure_ms", "recipients_confirmed",
+    "first_confirmed_at_ms", "share_confirmed_at_ms",
 ];
 
 /// Columns of `streams.csv`.
@@ -155,6 +167,38 @@ pub struct RunRow {
     pub convergence_time_s: Option<Secs>,
     pub converged: Option<bool>,
     pub oracle_anomalies: u64,
+    pub confirm_share: F6,
+    pub confirmations: u64,
+    pub confirmations_false: u64,
+    pub confirmed_any_ratio: Option<F6>,
+    pub confirm_first_ms_p50: Option<Ms>,
+    pub confirm_first_ms_p99: Option<Ms>,
+    pub confirmed_pct_ratio: Option<F6>,
+    pub confirm_pct_ms_p50: Option<Ms>,
+    pub confirm_pct_ms_p99: Option<Ms>,
+    pub misses_detected: u64,
+    pub misses_repaired: u64,
+    pub miss_detect_ms_p50: Option<Ms>,
+    pub miss_detect_ms_p99: Option<Ms>,
+    pub miss_repair_ms_p50: Option<Ms>,
+    pub miss_repair_ms_p99: Option<Ms>,
+    pub overhead_bytes_per_message: Option<F6>,
+    pub sds_overhead_bytes_per_message: Option<F6>,
+    pub sds_bloom_bytes_per_message: Option<F6>,
+    pub sds_history_bytes_per_message: Option<F6>,
+    pub sds_repair_bytes_per_message: Option<F6>,
+    pub sds_sync_bytes_per_message: Option<F6>,
+    pub sds_sync_messages_per_message: Option<F6>,
+    pub target_interval_ms: Option<Ms>,
+    pub target_sender_learns_messages: Option<u64>,
+    pub target_sender_learns_share: Option<F6>,
+    pub target_sender_learns_holds: Option<bool>,
+    pub target_miss_detect_misses: Option<u64>,
+    pub target_miss_detect_share: Option<F6>,
+    pub target_miss_detect_holds: Option<bool>,
+    pub target_consistency_pairs: Option<u64>,
+    pub target_consistency_share: Option<F6>,
+    pub target_consistency_holds: Option<bool>,
 }
 
 /// The run key columns shared by every per-run row.
@@ -196,7 +240,8 @@ keyed_row!(
     DeliveryRow {
         message_id: u64, sender: u32, recipient: u32, created_at_ms: Ms,
         received_at_ms: Option<Ms>, latency_ms: Option<Ms>, path: &'static str,
-        receptions: u32, duplicates: u32, delivered: bool,
+        receptions: u32, duplicates: u32, delivered: bool, confirmed_at_ms: Option<Ms>,
+        miss_detected_at_ms: Option<Ms>,
     }
 );
 
@@ -209,6 +254,8 @@ keyed_row!(
         sent_at_ms: Option<Ms>, acked_at_ms: Option<Ms>, failed_at_ms: Option<Ms>,
         status_final: &'static str, status_changes: u32, false_sent: bool, false_acked: bool,
         undetected_loss: bool, false_failed: bool, time_to_detect_failure_ms: Option<Ms>,
+        recipients_confirmed: u32, first_confirmed_at_ms: Option<Ms>,
+        share_confirmed_at_ms: Option<Ms>,
     }
 );
 
@@ -268,11 +315,21 @@ fn f6(x: Option<f64>) -> Option<F6> {
     x.map(F6)
 }
 
+fn ms(d: Option<sim_core::SimDuration>) -> Option<Ms> {
+    d.map(|d| Ms(d.as_nanos()))
+}
+
 /// The `runs.csv` row of a run.
 pub fn run_row(r: &RunResult) -> RunRow {
     let id = &r.identity;
     let s = &r.summary;
     let axis = |i: usize| id.sweep_axes.get(i);
+    let per_message = |total: u64| f6(s.per_message(total));
+    let t = r.targets.as_ref();
+    let outcome = |f: fn(&crate::targets::Targets) -> crate::targets::TargetOutcome| t.map(f);
+    let t1 = outcome(|t| t.sender_learns);
+    let t2 = outcome(|t| t.miss_detect);
+    let t3 = outcome(|t| t.consistency);
     RunRow {
         scenario: id.scenario.clone(),
         variant: id.variant.clone(),
@@ -322,6 +379,38 @@ pub fn run_row(r: &RunResult) -> RunRow {
         convergence_time_s: s.convergence_time.map(|d| Secs(d.as_nanos())),
         converged: s.converged,
         oracle_anomalies: s.oracle_anomalies,
+        confirm_share: F6(r.settings.confirm_share),
+        confirmations: s.confirmations,
+        confirmations_false: s.confirmations_false,
+        confirmed_any_ratio: f6(s.confirmed_any_ratio()),
+        confirm_first_ms_p50: ms(s.confirm_first_p50),
+        confirm_first_ms_p99: ms(s.confirm_first_p99),
+        confirmed_pct_ratio: f6(s.confirmed_share_ratio()),
+        confirm_pct_ms_p50: ms(s.confirm_share_p50),
+        confirm_pct_ms_p99: ms(s.confirm_share_p99),
+        misses_detected: s.misses_detected,
+        misses_repaired: s.misses_repaired,
+        miss_detect_ms_p50: ms(s.miss_detect_p50),
+        miss_detect_ms_p99: ms(s.miss_detect_p99),
+        miss_repair_ms_p50: ms(s.miss_repair_p50),
+        miss_repair_ms_p99: ms(s.miss_repair_p99),
+        overhead_bytes_per_message: per_message(s.overhead_bytes),
+        sds_overhead_bytes_per_message: per_message(s.sds_overhead_bytes()),
+        sds_bloom_bytes_per_message: per_message(s.sds_bloom_bytes),
+        sds_history_bytes_per_message: per_message(s.sds_history_bytes),
+        sds_repair_bytes_per_message: per_message(s.sds_repair_bytes),
+        sds_sync_bytes_per_message: per_message(s.sds_sync_bytes),
+        sds_sync_messages_per_message: per_message(s.sds_sync_messages),
+        target_interval_ms: t.map(|t| Ms(t.interval.as_nanos())),
+        target_sender_learns_messages: t1.map(|o| o.samples),
+        target_sender_learns_share: f6(t1.and_then(|o| o.share())),
+        target_sender_learns_holds: t1.and_then(|o| o.holds()),
+        target_miss_detect_misses: t2.map(|o| o.samples),
+        target_miss_detect_share: f6(t2.and_then(|o| o.share())),
+        target_miss_detect_holds: t2.and_then(|o| o.holds()),
+        target_consistency_pairs: t3.map(|o| o.samples),
+        target_consistency_share: f6(t3.and_then(|o| o.share())),
+        target_consistency_holds: t3.and_then(|o| o.holds()),
     }
 }
 
@@ -342,6 +431,8 @@ pub fn delivery_rows(r: &RunResult) -> impl Iterator<Item = DeliveryRow> + '_ {
                 receptions: d.receptions,
                 duplicates: d.receptions.saturating_sub(1),
                 delivered: d.first_received_at.is_some(),
+                confirmed_at_ms: d.confirmed_at.map(|t| Ms(t.as_nanos())),
+                miss_detected_at_ms: d.miss_detected_at.map(|t| Ms(t.as_nanos())),
             }
         )
     })
@@ -375,6 +466,9 @@ pub fn status_rows(r: &RunResult) -> impl Iterator<Item = StatusRow> + '_ {
                 undetected_loss: s.undetected_loss,
                 false_failed: s.false_failed,
                 time_to_detect_failure_ms: s.time_to_detect_failure.map(|d| Ms(d.as_nanos())),
+                recipients_confirmed: s.recipients_confirmed,
+                first_confirmed_at_ms: ms(s.first_confirmed_at),
+                share_confirmed_at_ms: ms(s.share_confirmed_at),
             }
         )
     })

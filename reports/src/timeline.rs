@@ -16,8 +16,6 @@
 use sim_core::{NodeId, SimDuration, SimTime};
 use sim_net::{Process, StateChange};
 
-use crate::oracle::NodeInfo;
-
 /// One fault period: at least one node was down from `start` (inclusive) to `end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FaultPeriod {
@@ -74,13 +72,15 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    pub(crate) fn new(nodes: &[NodeInfo], log: &[StateChange], end: SimTime) -> Self {
+    /// `present_at_start[i]`: whether node `i` booted at time zero.
+    pub(crate) fn new(present_at_start: &[bool], log: &[StateChange], end: SimTime) -> Self {
+        let nodes = present_at_start;
         let initial: Vec<NodeState> = nodes
             .iter()
-            .map(|n| NodeState {
-                running: n.present_at_start,
+            .map(|&present| NodeState {
+                running: present,
                 up: true,
-                ever_running: n.present_at_start,
+                ever_running: present,
             })
             .collect();
         let mut changes: Vec<StateChange> = log
@@ -116,6 +116,40 @@ impl Timeline {
                 c.process == Process::Running && c.network_up
             }
         }
+    }
+
+    /// The valid changes (known nodes, not after the end), in time order.
+    pub(crate) fn into_changes(self) -> Vec<StateChange> {
+        self.changes
+    }
+
+    /// Whether `node`'s process was running at every instant of `[from, to]`: running after
+    /// every change at or before `from`, and after every instant in `(from, to]` at which it
+    /// changed (changes of one instant are applied together, so a crash and restart at the
+    /// same instant do not interrupt). Unknown nodes count as running.
+    pub(crate) fn running_throughout(&self, node: NodeId, from: SimTime, to: SimTime) -> bool {
+        let Some(initial) = self.initial.get(node.index()) else {
+            return true;
+        };
+        let list = &self.per_node[node.index()];
+        let n = list.partition_point(|&i| self.changes[i].at <= from);
+        let running_at_from = match n.checked_sub(1) {
+            None => initial.running,
+            Some(last) => self.changes[list[last]].process == Process::Running,
+        };
+        if !running_at_from {
+            return false;
+        }
+        let within = &list[n..];
+        let stop = within.partition_point(|&i| self.changes[i].at <= to);
+        let within = &within[..stop];
+        within.iter().enumerate().all(|(k, &i)| {
+            let c = &self.changes[i];
+            let last_of_instant = within
+                .get(k + 1)
+                .is_none_or(|&next| self.changes[next].at != c.at);
+            !last_of_instant || c.process == Process::Running
+        })
     }
 
     /// One pass: fault periods, downtime per node, and per-bucket minima for `buckets`
@@ -246,11 +280,8 @@ fn bucket_minima(
 mod tests {
     use super::*;
 
-    fn info(present: bool) -> NodeInfo {
-        NodeInfo {
-            present_at_start: present,
-            ..NodeInfo::default()
-        }
+    fn info(present: bool) -> bool {
+        present
     }
 
     fn change(at_s: u64, node: u32, process: Process, up: bool) -> StateChange {
@@ -296,6 +327,36 @@ mod tests {
         assert!(!t.online_at(NodeId(0), SimTime(5_000_000_000)));
         assert!(!t.online_at(NodeId(2), SimTime(1)));
         assert!(t.online_at(NodeId(9), SimTime(1)));
+    }
+
+    #[test]
+    fn running_throughout_an_interval() {
+        let nodes = [info(true), info(true), info(false), info(true)];
+        let log = [
+            change(5, 0, Process::Running, false), // offline but running
+            change(8, 1, Process::Asleep, true),
+            change(12, 1, Process::Running, true),
+            change(15, 2, Process::Running, true), // joins
+            change(20, 3, Process::Crashed, true),
+            change(20, 3, Process::Running, true), // restart at the same instant
+        ];
+        let t = Timeline::new(&nodes, &log, SimTime(40_000_000_000));
+        let s = |v: u64| SimTime(v * 1_000_000_000);
+        assert!(t.running_throughout(NodeId(0), s(0), s(40)));
+        assert!(t.running_throughout(NodeId(1), s(0), s(7)));
+        assert!(
+            !t.running_throughout(NodeId(1), s(0), s(8)),
+            "asleep at 8 s"
+        );
+        assert!(!t.running_throughout(NodeId(1), s(9), s(10)));
+        assert!(t.running_throughout(NodeId(1), s(12), s(40)));
+        assert!(
+            !t.running_throughout(NodeId(2), s(10), s(20)),
+            "not joined yet"
+        );
+        assert!(t.running_throughout(NodeId(2), s(15), s(20)));
+        assert!(t.running_throughout(NodeId(3), s(0), s(40)));
+        assert!(t.running_throughout(NodeId(9), s(0), s(40)), "unknown node");
     }
 
     #[test]

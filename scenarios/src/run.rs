@@ -135,7 +135,7 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
         }
         let reliability =
             crate::tuning::config_for(&s.reliability, implementation_of(&s.groups[group_of[i]]));
-        if variant == Variant::LightClient && config.roles.is_light() {
+        if variant.uses_light_client() && config.roles.is_light() {
             reliability
                 .light_client
                 .apply_to_filter_client(&mut config.filter_client);
@@ -281,12 +281,26 @@ pub fn execute(
     let mut ctx =
         RunContext::from_network(built.identity, end, network, &built.presence, &built.labels);
     ctx.heal_at = built.heal_at;
+    if let Some(interval) = target_interval(scenario) {
+        ctx = ctx.with_target_interval(interval);
+    }
     Ok(RunOutput {
         result: network.recorder.finish(ctx),
         events: built.engine.events_processed(),
         simulated: end.since_start(),
         audit_hash: built.engine.audit_hash(),
     })
+}
+
+/// S of the SDS roadmap targets (`reports::targets`): the mean time between messages of a
+/// conversation of the first traffic entry; none when that rate is per sender.
+fn target_interval(s: &Scenario) -> Option<SimDuration> {
+    let traffic = s.traffic.first()?;
+    if traffic.rate_per != RatePer::Conversation {
+        return None;
+    }
+    let per_second = traffic.rate.per_second();
+    (per_second > 0.0).then(|| SimDuration::from_nanos((1e9 / per_second).round() as u64))
 }
 
 /// The node configuration of a member of group `g`.

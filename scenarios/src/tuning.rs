@@ -78,6 +78,8 @@ fn apply(
         Protocol::StoreCheck => override_fields(&mut config.store_check, table),
         Protocol::Mvds => override_fields(&mut config.mvds, table),
         Protocol::LightClient => override_fields(&mut config.light_client, table),
+        Protocol::Sds => override_fields(&mut config.sds, table),
+        Protocol::SdsRetrieval => override_fields(&mut config.sds_retrieval, table),
     }
 }
 

@@ -332,7 +332,10 @@ fn reliability_parameters_can_be_set_and_swept() {
     .unwrap();
     let s = parse_str("set.toml", &set).unwrap();
     let js = scenarios::tuning::config_for(&s.reliability, Implementation::JsWaku);
-    assert_eq!(js.light_client, reliability::LightClientConfig::logos_delivery());
+    assert_eq!(
+        js.light_client,
+        reliability::LightClientConfig::logos_delivery()
+    );
 
     // A bad value is located at its --set and names the field.
     let bad = apply_overrides(default_text(), &[("reliability.mvds.epoch", "fast")]).unwrap();

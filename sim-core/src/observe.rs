@@ -23,7 +23,7 @@ pub enum DeliveryPath {
     FilterPush,
     /// Fetched from a store node (missing-message retrieval, reconnect queries).
     StoreFetch,
-    /// Retransmitted by an end-to-end protocol (MVDS).
+    /// Retransmitted by an end-to-end protocol (MVDS, an SDS resend).
     Retransmission,
     /// Repaired by an end-to-end repair protocol (SDS-R).
     Repair,

@@ -63,6 +63,17 @@ pub mod waku {
     }
 }
 
+/// `sds`: Scalable Data Sync (end-to-end reliability for channels) with the spec's field
+/// numbers (js-waku); `sds.nim`: the same message as nim-sds numbers it.
+#[allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod sds {
+    include!("generated/sds.rs");
+    /// nim-sds field numbering and its nested bloom-filter message.
+    pub mod nim {
+        include!("generated/sds.nim.rs");
+    }
+}
+
 /// `gossipsub.pb`: the libp2p pubsub RPC that Waku relay sends.
 #[allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod gossipsub {
