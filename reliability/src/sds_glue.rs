@@ -21,7 +21,8 @@
 //!   Every participant's first evidence is a `Confirmed { by }` observation.
 //! - Overhead: a content broadcast counts its SDS fields (everything but the content); a
 //!   resend, sync or repair response counts whole. Counters `sds_bloom_bytes`,
-//!   `sds_history_bytes`, `sds_repair_bytes`, `sds_sync_bytes`, `sds_sync_messages`,
+//!   `sds_history_bytes`, `sds_repair_bytes` (those fields of content, resend and repair
+//!   broadcasts), `sds_sync_bytes` (sync messages whole), `sds_sync_messages`,
 //!   `sds_resends`, `sds_repair_responses`, `sds_store_lookups`, `sds_lost`, `sds_gave_up`.
 //!
 //! Bounds: hints wanted ≤ [`MAX_WANTED`] (oldest dropped), one store lookup in flight, ids
@@ -487,9 +488,12 @@ fn publish(
     api: &mut WakuApi<'_, '_>,
 ) -> Effect {
     let parts = wire::overhead(&message, format);
-    counter(api, "sds_bloom_bytes", parts.bloom_bytes as u64);
-    counter(api, "sds_history_bytes", parts.history_bytes as u64);
-    counter(api, "sds_repair_bytes", parts.repair_bytes as u64);
+    if kind != BroadcastKind::Sync {
+        // A sync message counts whole in `sds_sync_bytes`; its parts are not counted again.
+        counter(api, "sds_bloom_bytes", parts.bloom_bytes as u64);
+        counter(api, "sds_history_bytes", parts.history_bytes as u64);
+        counter(api, "sds_repair_bytes", parts.repair_bytes as u64);
+    }
     let overhead_bytes = match kind {
         BroadcastKind::Content | BroadcastKind::Ephemeral => parts.overhead_bytes(),
         BroadcastKind::Sync => {

@@ -46,6 +46,10 @@ const ALL: &[(&str, &str)] = &[
         "community-channel",
         include_str!("../builtin/community-channel.toml"),
     ),
+    (
+        "community-channel-tuning",
+        include_str!("../builtin/community-channel-tuning.toml"),
+    ),
 ];
 
 /// Every built-in scenario as `(name, TOML text)`, in a fixed order (`default` first).

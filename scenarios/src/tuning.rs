@@ -180,4 +180,29 @@ mod tests {
             Some(sim_core::SimDuration::from_secs(90))
         );
     }
+
+    #[test]
+    fn the_documented_sds_tables_apply() {
+        // The example in docs/scenario-format.md.
+        let t = tuning(
+            "[sds]\npreset = \"spec\"\ncausal_history_length = 10\nbloom_capacity = 1000\n\
+             bloom_error_rate_ppm = 10000\nsync = { randomized = { interval = \"30s\" } }\n\
+             [sds_retrieval]\nretrieval_interval = \"10s\"\n",
+        );
+        check(&t).unwrap();
+        let config = config_for(&t, Implementation::JsWaku);
+        assert_eq!(config.sds.causal_history_length, 10);
+        assert_eq!(config.sds.bloom_capacity, 1000);
+        assert_eq!(
+            config.sds.lamport,
+            reliability::sds::SdsConfig::spec().lamport
+        );
+        let err = check(&tuning("[sds]\npreset = \"go-waku\"\n")).unwrap_err();
+        assert!(
+            err.message
+                .contains("spec, js-waku, nim-sds, logos-delivery"),
+            "{}",
+            err.message
+        );
+    }
 }

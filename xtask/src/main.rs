@@ -7,11 +7,14 @@
 //! - `codegen [--check]`: regenerates the checked-in protobuf code (no system protoc);
 //! - `results [NAME…]`: runs the reliability comparison scenarios (release binary) and
 //!   writes `docs/results.md`.
+//! - `sds`: runs the SDS community-channel variants and parameter sweeps (release binary)
+//!   and writes `docs/sds-results.md`.
 
 mod ci;
 mod codegen;
 mod determinism;
 mod results;
+mod sds;
 mod tidy;
 
 use std::path::PathBuf;
@@ -35,10 +38,11 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         Some("determinism") => determinism::run(&root, &args[1..]),
         Some("tidy") => tidy::run(&root),
         Some("results") => results::run(&root, &args[1..]),
+        Some("sds") => sds::run(&root),
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | determinism | tidy | codegen [--check] | results [NAME…]>"
+                "usage: cargo xtask <ci | determinism | tidy | codegen [--check] | results [NAME…] | sds>"
             );
             std::process::exit(2);
         }

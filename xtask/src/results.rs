@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use reports::read::read_runs_csv;
+use reports::read::{RunRecord, read_runs_csv};
 
 /// The scenarios compared, with the overrides that shorten them for the table.
 pub const COMPARISONS: &[(&str, &[&str])] = &[
@@ -37,35 +37,10 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             continue;
         }
         let out_dir = root.join("target").join("results").join(name);
-        let mut command = match std::env::var("WAKUSIM") {
-            Ok(binary) => Command::new(binary),
-            Err(_) => {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let mut c = Command::new(cargo);
-                c.args(["run", "--quiet", "--release", "-p", "wakusim", "--"]);
-                c
-            }
-        };
-        command
-            .current_dir(root)
-            .arg("run")
-            .arg(name)
-            .args(["--seeds", "1", "--force", "--out"])
-            .arg(&out_dir);
-        for o in *overrides {
-            command.args(["--set", o]);
-        }
-        eprintln!("results: running {name} …");
+        let sets: Vec<String> = overrides.iter().map(|o| (*o).to_string()).collect();
         let started = Instant::now();
-        let status = command
-            .status()
-            .with_context(|| format!("starting {name}"))?;
-        if !status.success() {
-            bail!("{name}: wakusim exited with {status}");
-        }
+        let records = run_scenario(root, name, &out_dir, &sets)?;
         let wall = started.elapsed().as_secs_f64();
-        let records =
-            read_runs_csv(&out_dir.join("runs.csv")).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let base = records
             .iter()
             .find(|r| r.variant == "none")
@@ -128,8 +103,45 @@ fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |v| format!("{v:.digits$}"))
 }
 
+/// Runs built-in `name` (seed 1, `--force`) into `out_dir` with `--set` overrides `sets`
+/// and reads its `runs.csv`. The release binary: `$WAKUSIM` if set, else `cargo run
+/// --release -p wakusim`.
+pub fn run_scenario(
+    root: &Path,
+    name: &str,
+    out_dir: &Path,
+    sets: &[String],
+) -> anyhow::Result<Vec<RunRecord>> {
+    let mut command = match std::env::var("WAKUSIM") {
+        Ok(binary) => Command::new(binary),
+        Err(_) => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut c = Command::new(cargo);
+            c.args(["run", "--quiet", "--release", "-p", "wakusim", "--"]);
+            c
+        }
+    };
+    command
+        .current_dir(root)
+        .arg("run")
+        .arg(name)
+        .args(["--seeds", "1", "--force", "--out"])
+        .arg(out_dir);
+    for set in sets {
+        command.args(["--set", set]);
+    }
+    eprintln!("running {name} {} …", sets.join(" "));
+    let status = command
+        .status()
+        .with_context(|| format!("starting {name}"))?;
+    if !status.success() {
+        bail!("{name}: wakusim exited with {status}");
+    }
+    read_runs_csv(&out_dir.join("runs.csv")).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+}
+
 /// `git describe --always --dirty`, or `unknown`.
-fn git_version(root: &Path) -> String {
+pub fn git_version(root: &Path) -> String {
     Command::new("git")
         .current_dir(root)
         .args(["describe", "--always", "--dirty"])
