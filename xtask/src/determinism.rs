@@ -27,6 +27,9 @@ struct Traced {
 enum Subject {
     /// The built-in default scenario with a shortened duration.
     DefaultScenario,
+    /// The same under a reliability variant that depends on the seed ([`VARIANT_BY_SEED`]),
+    /// so the reliability layers (SDS, MVDS, store check, light client) are checked too.
+    DefaultVariant,
     /// The demo network with its scripted faults.
     DemoScripted,
     /// The demo network with scripted plus random faults.
@@ -41,10 +44,17 @@ const SHORT: &[(&str, &str)] = &[
     ("fault.0.until", "\"2m\""),
 ];
 
+/// The variant [`Subject::DefaultVariant`] runs for seed `s`: `VARIANT_BY_SEED[s % 4]`.
+const VARIANT_BY_SEED: [&str; 4] = ["light-client", "sds+repair", "mvds+store-check", "sds"];
+
 impl Subject {
     fn run(self, seed: u64, capture: Option<u64>) -> anyhow::Result<Traced> {
         match self {
-            Subject::DefaultScenario => scenario_run(seed, capture),
+            Subject::DefaultScenario => scenario_run(seed, None, capture),
+            Subject::DefaultVariant => {
+                let variant = VARIANT_BY_SEED[(seed % 4) as usize];
+                scenario_run(seed, Some(variant), capture)
+            }
             Subject::DemoScripted | Subject::DemoRandom => demo_run(self, seed, capture),
         }
     }
@@ -67,9 +77,14 @@ fn finish<W: sim_core::World>(
     })
 }
 
-fn scenario_run(seed: u64, capture: Option<u64>) -> anyhow::Result<Traced> {
+fn scenario_run(seed: u64, variant: Option<&str>, capture: Option<u64>) -> anyhow::Result<Traced> {
     let text = scenarios::builtin::get("default").context("built-in default scenario")?;
-    let text = scenarios::apply_overrides(text, SHORT).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let variants = variant.map(|v| format!("[\"{v}\"]"));
+    let mut sets = SHORT.to_vec();
+    if let Some(v) = &variants {
+        sets.push(("variants", v.as_str()));
+    }
+    let text = scenarios::apply_overrides(text, &sets).map_err(|e| anyhow::anyhow!("{e}"))?;
     let scenario = scenarios::parse_str("default", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut run = scenario.runs().remove(0);
     run.seed = seed;
@@ -121,6 +136,7 @@ pub(crate) fn run(_root: &Path, args: &[String]) -> anyhow::Result<()> {
     for seed in seeds {
         for subject in [
             Subject::DefaultScenario,
+            Subject::DefaultVariant,
             Subject::DemoScripted,
             Subject::DemoRandom,
         ] {
