@@ -19,14 +19,22 @@
 //! Variant `none` (plain Waku): relay nodes publish on relay and believe a message sent when
 //! relay accepted it; light clients push through one lightpush service node and believe what
 //! it answers, and receive through one filter subscription, moving to the next filter service
-//! node when the subscription is lost. The other variants are layered on top by
-//! [`crate::layer`].
+//! node when the subscription is lost. Like a plain js-waku/go-waku light client, they retry a
+//! subscription that failed (refused, timed out, service unreachable) on the next service node
+//! after [`RESUBSCRIBE_DELAY`] (one retry pending at a time; none while the host's network is
+//! down) and resubscribe at once when the network comes back. The other variants are layered
+//! on top by [`crate::layer`].
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use sim_core::{AppMessageId, AppObservation, Audit, AuditHasher, BelievedStatus, NodeId, SimTime};
-use waku::filter::FilterClientOutput;
+use std::collections::BTreeSet;
+
+use sim_core::{
+    AppMessageId, AppObservation, Audit, AuditHasher, BelievedStatus, NodeId, SimDuration, SimTime,
+    TimerId,
+};
+use waku::filter::{FilterClientOutput, FilterRequestKind, status};
 use waku::lightpush::LightPushClientOutput;
 use waku::node::{App, WakuApi, WakuEvent, waku_timestamp};
 use waku::proto::WakuMessage;
@@ -48,6 +56,10 @@ pub const MVDS_HEADER_BYTES: usize = 12;
 const MAX_TOPICS_PER_SUBSCRIBE: usize = 100;
 /// Lightpush requests awaiting an answer; older ones are forgotten beyond this.
 const MAX_PENDING_PUSHES: usize = 10_000;
+/// Delay before a failed filter subscription is retried (on the next service node).
+pub const RESUBSCRIBE_DELAY: SimDuration = SimDuration::from_secs(5);
+/// The application timer tag of the subscription retry (the reliability layer uses 1).
+const RESUBSCRIBE_TAG: u64 = 2;
 
 /// One conversation: a 1:1 chat, a private group or a community channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +116,12 @@ pub struct TrafficApp {
     filter_index: usize,
     /// Lightpush request id → message.
     pending_pushes: BTreeMap<String, AppMessageId>,
+    /// Filter subscribe requests awaiting an answer.
+    pending_subscribes: BTreeSet<String>,
+    /// The pending subscription retry, if any.
+    resubscribe_timer: Option<TimerId>,
+    /// False while the host's network is down (as the OS reported it).
+    network_up: bool,
     /// Parameters of the reliability protocols.
     reliability: ReliabilityConfig,
     /// The reliability layer (variants other than `none`; created at the first start).
@@ -123,6 +141,9 @@ impl TrafficApp {
             by_topic,
             filter_index: 0,
             pending_pushes: BTreeMap::new(),
+            pending_subscribes: BTreeSet::new(),
+            resubscribe_timer: None,
+            network_up: true,
             reliability: ReliabilityConfig::default(),
             layer: None,
         }
@@ -145,11 +166,20 @@ impl TrafficApp {
         self.config.conversations.iter().find(|c| c.id == id)
     }
 
+    /// True if this application keeps the node's filter subscription (a light client whose
+    /// variant leaves receiving to plain Waku).
+    fn keeps_subscription(&self, api: &WakuApi<'_, '_>) -> bool {
+        !api.has_relay() && !self.config.variant.uses_light_client()
+    }
+
     /// Subscribes, at the filter service node in use, to every conversation's content topic.
     fn subscribe(&mut self, api: &mut WakuApi<'_, '_>) {
         let Some(peer) = self.config.filter_peers.get(self.filter_index).copied() else {
             return;
         };
+        if let Some(timer) = self.resubscribe_timer.take() {
+            api.cancel_timer(timer);
+        }
         let mut by_pubsub: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for c in &self.config.conversations {
             by_pubsub
@@ -157,11 +187,37 @@ impl TrafficApp {
                 .or_default()
                 .push(c.content_topic.clone());
         }
+        let mut refused = false;
         for (pubsub_topic, topics) in by_pubsub {
             for chunk in topics.chunks(MAX_TOPICS_PER_SUBSCRIBE) {
-                // Errors are local limits (too many pending requests); nothing to retry here.
-                let _ = api.filter_subscribe(peer, pubsub_topic, chunk);
+                match api.filter_subscribe(peer, pubsub_topic, chunk) {
+                    Ok(request_id) => {
+                        self.pending_subscribes.insert(request_id);
+                    }
+                    // A local limit (too many pending requests).
+                    Err(_) => refused = true,
+                }
             }
+        }
+        if refused {
+            self.schedule_resubscribe(api);
+        }
+    }
+
+    /// A subscribe request failed: move to the next service node and retry after
+    /// [`RESUBSCRIBE_DELAY`] (unless a retry is already pending or the network is down: it
+    /// resubscribes when the network comes back).
+    fn subscribe_failed(&mut self, api: &mut WakuApi<'_, '_>) {
+        let peers = self.config.filter_peers.len();
+        if peers > 0 {
+            self.filter_index = (self.filter_index + 1) % peers;
+        }
+        self.schedule_resubscribe(api);
+    }
+
+    fn schedule_resubscribe(&mut self, api: &mut WakuApi<'_, '_>) {
+        if self.resubscribe_timer.is_none() && self.network_up {
+            self.resubscribe_timer = Some(api.set_timer(RESUBSCRIBE_DELAY, RESUBSCRIBE_TAG));
         }
     }
 
@@ -379,11 +435,35 @@ impl App for TrafficApp {
                     self.subscribe(api);
                 }
             }
+            WakuEvent::Filter(FilterClientOutput::Completed {
+                request_id,
+                kind: FilterRequestKind::Subscribe,
+                status,
+                ..
+            }) => {
+                let ours = self.pending_subscribes.remove(&request_id);
+                if ours && status != Some(status::OK) {
+                    self.subscribe_failed(api);
+                }
+            }
+            WakuEvent::NetworkChanged { online } => {
+                self.network_up = online;
+                if online && self.keeps_subscription(api) {
+                    self.subscribe(api);
+                }
+            }
             _ => {}
         }
     }
 
     fn timer(&mut self, tag: u64, api: &mut WakuApi<'_, '_>) {
+        if tag == RESUBSCRIBE_TAG {
+            self.resubscribe_timer = None;
+            if self.keeps_subscription(api) {
+                self.subscribe(api);
+            }
+            return;
+        }
         if let Some(layer) = self.layer.as_mut() {
             layer.timer(tag, api);
         }
@@ -392,6 +472,9 @@ impl App for TrafficApp {
     fn crash(&mut self) {
         self.filter_index = 0;
         self.pending_pushes.clear();
+        self.pending_subscribes.clear();
+        self.resubscribe_timer = None;
+        self.network_up = true;
         if let Some(layer) = self.layer.as_mut() {
             layer.crash();
         }

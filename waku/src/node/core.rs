@@ -454,8 +454,16 @@ impl Core {
         }
     }
 
-    /// A connection to `peer` is up. A second connection to a connected peer (both dialled at
-    /// once) is resolved the same way on both ends: the one dialled by the lower id stays.
+    /// A connection to `peer` is up. A second connection to a connected peer is resolved the
+    /// same way on both ends:
+    /// - dialled in opposite directions (both ends dialled at once): the one dialled by the
+    ///   lower id stays;
+    /// - dialled by the same end: the new one replaces the old one. When the peer dialled
+    ///   again, it no longer has the old connection (its network went down, or it restarted,
+    ///   and this end was not told: a half-open connection), so the old one is closed and
+    ///   every machine sees the peer leave and come back (the relay re-announces its
+    ///   subscriptions, the peer manager and clients start afresh), as libp2p reports the old
+    ///   connection's close and the new one's open.
     pub(super) fn connected(
         &mut self,
         conn: ConnId,
@@ -466,14 +474,27 @@ impl Core {
         let now = cx.now();
         let link = Link { conn, outbound };
         if let Some(existing) = self.conns.get(&peer).copied() {
-            let lower_dialled_new = outbound == (cx.id() < peer);
-            if lower_dialled_new {
+            if existing.outbound != outbound {
+                let lower_dialled_new = outbound == (cx.id() < peer);
+                if lower_dialled_new {
+                    self.conns.insert(peer, link);
+                    cx.close(existing.conn);
+                } else {
+                    cx.close(conn);
+                }
+                return;
+            }
+            if outbound {
+                // Our own second dial: the old connection is alive on our side.
                 self.conns.insert(peer, link);
                 cx.close(existing.conn);
-            } else {
-                cx.close(conn);
+                for frame in self.queued.remove(&peer).unwrap_or_default() {
+                    cx.send(conn, frame);
+                }
+                return;
             }
-            return;
+            // The peer redialled: the old connection is half-open.
+            self.disconnect(peer, cx);
         }
         self.conns.insert(peer, link);
         self.machines

@@ -5,7 +5,8 @@
 //! for, drains every machine's outputs into frames, dials and timers (`core.rs`), hands the
 //! resulting [`WakuEvent`]s to the application, and finally re-arms one timer per machine at
 //! its `poll_timeout`. Peers have one connection each: when both ends dial each other, both
-//! keep the connection dialled by the lower node id and close the other.
+//! keep the connection dialled by the lower node id and close the other; when a peer dials
+//! again while connected, its new connection replaces the old (half-open) one.
 //!
 //! Files: `config.rs` (roles, presets), `core.rs` (machines and output processing), `api.rs`
 //! (the application API), `tests.rs` (hand-driven tests of the glue).
