@@ -9,7 +9,7 @@ use reliability::{Conversation, ReliabilityConfig, Send, TrafficApp, TrafficConf
 use sim_core::{AppMessageId, AppObservation, BelievedStatus, DeliveryPath, Engine, NodeId};
 use sim_core::{SimDuration, SimTime, StopAt};
 use sim_net::{Fault, FaultSchedule, LinkModel, NetConfig, NetEvent, Network, Presence};
-use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, directory_for};
+use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, network_nodes};
 use waku::sharding::RelayShard;
 
 type Log = Vec<(SimTime, NodeId, AppObservation)>;
@@ -70,15 +70,7 @@ fn run_with(
             .with_reliability(reliability.clone()),
         );
     }
-    let directory = Rc::new(directory_for(&configs));
-    let nodes: Vec<WakuNode<TrafficApp>> = configs
-        .into_iter()
-        .zip(apps)
-        .enumerate()
-        .map(|(i, (config, app))| {
-            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
-        })
-        .collect();
+    let nodes = network_nodes(configs.into_iter().zip(apps).collect());
     let net = NetConfig {
         default_link: LinkModel::constant(SimDuration::from_millis(30)),
         ..NetConfig::default()

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use reliability::{Conversation, Send, TrafficApp, TrafficConfig, Variant};
 use sim_core::{AppMessageId, AppObservation, Engine, NodeId, SimDuration, SimTime, StopAt};
 use sim_net::{Fault, FaultSchedule, LinkModel, NetConfig, NetEvent, Network, Presence};
-use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, directory_for};
+use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, network_nodes};
 use waku::sharding::RelayShard;
 
 type Log = Vec<(SimTime, NodeId, AppObservation)>;
@@ -66,15 +66,7 @@ fn run(variant: Variant) -> Log {
             },
         }));
     }
-    let directory = Rc::new(directory_for(&configs));
-    let nodes: Vec<WakuNode<TrafficApp>> = configs
-        .into_iter()
-        .zip(apps)
-        .enumerate()
-        .map(|(i, (config, app))| {
-            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
-        })
-        .collect();
+    let nodes = network_nodes(configs.into_iter().zip(apps).collect());
     let net = NetConfig {
         default_link: LinkModel::constant(SimDuration::from_millis(30)),
         ..NetConfig::default()

@@ -16,7 +16,7 @@ use reliability::{Conversation, Send, TrafficApp, TrafficConfig, Variant};
 use reports::{Oracle, RunContext, RunIdentity, RunResult, SweepAxis};
 use sim_core::{AppMessageId, Engine, NodeId, SimDuration, SimRng, SimTime, StopAt};
 use sim_net::{Fault, NetEvent, Network, Presence};
-use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, directory_for};
+use waku::node::{Implementation, NodeConfig, Roles, SIM_CLUSTER_ID, WakuNode, network_nodes};
 use waku::peer_manager::Capabilities;
 use waku::sharding::{RelayShard, autoshard};
 
@@ -151,15 +151,7 @@ pub fn build(scenario: &Scenario, run: &RunSpec, code_version: &str) -> Result<B
         );
     }
 
-    let directory = Rc::new(directory_for(&configs));
-    let nodes: Vec<WakuNode<TrafficApp>> = configs
-        .into_iter()
-        .zip(apps)
-        .enumerate()
-        .map(|(i, (config, app))| {
-            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
-        })
-        .collect();
+    let nodes = network_nodes(configs.into_iter().zip(apps).collect());
     let mut network = Network::new(s.net_config(), run.seed, nodes, Oracle::new());
     for (i, g) in group_of.iter().enumerate() {
         network.set_node_net(NodeId(i as u32), s.group_net(*g));

@@ -347,3 +347,17 @@ fn touched_by<C>(input: &Input<WakuFrame, C>) -> Dirty {
 pub fn waku_timestamp(now: SimTime) -> i64 {
     i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)
 }
+
+/// Nodes `0..n` from `(config, app)` pairs, in order, sharing one discovery directory of them
+/// all ([`directory_for`]).
+pub fn network_nodes<A: App>(nodes: Vec<(NodeConfig, A)>) -> Vec<WakuNode<A>> {
+    let configs: Vec<NodeConfig> = nodes.iter().map(|(c, _)| c.clone()).collect();
+    let directory = Rc::new(directory_for(&configs));
+    nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, (config, app))| {
+            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
+        })
+        .collect()
+}

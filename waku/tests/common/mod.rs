@@ -2,14 +2,12 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::rc::Rc;
-
 use sim_core::{
     AppMessageId, AppObservation, Audit, AuditHasher, DeliveryPath, Engine, NodeId, SimTime,
 };
 use sim_net::{FaultSchedule, NetConfig, NetEvent, Network, Presence};
 use waku::filter::FilterClientOutput;
-use waku::node::{App, NodeConfig, WakuApi, WakuEvent, WakuNode, directory_for, waku_timestamp};
+use waku::node::{App, NodeConfig, WakuApi, WakuEvent, WakuNode, network_nodes, waku_timestamp};
 use waku::peer_manager::Capabilities;
 use waku::proto::WakuMessage;
 
@@ -118,16 +116,8 @@ pub fn build(
     seed: u64,
     faults: &FaultSchedule,
 ) -> Sim {
-    let configs: Vec<NodeConfig> = nodes.iter().map(|(c, _)| c.clone()).collect();
-    let directory = Rc::new(directory_for(&configs));
     let count = nodes.len();
-    let nodes = nodes
-        .into_iter()
-        .enumerate()
-        .map(|(i, (config, app))| {
-            WakuNode::new(config, NodeId(i as u32), Rc::clone(&directory), app)
-        })
-        .collect();
+    let nodes = network_nodes(nodes);
     Network::new(net, seed, nodes, Log::new())
         .into_engine(&vec![Presence::Present; count], faults)
         .expect("valid faults")
