@@ -9,8 +9,9 @@
 //! (delivery 0.29 against 0.88 for `none` on seed 1 of the full scenario; 0.85 against 1.0
 //! here, with 43 % of `none`'s deliveries within 1 s).
 
-use scenarios::run::execute;
-use scenarios::{apply_overrides, builtin, parse_str};
+mod common;
+
+use scenarios::{apply_overrides, builtin};
 use sim_core::SimDuration;
 
 /// The built-in at a tenth of the scale, so that a debug build runs it in seconds: message
@@ -40,24 +41,17 @@ fn shortened() -> String {
 
 /// (variant, delivery ratio, share delivered within 1 s) per run.
 fn outcomes(text: &str) -> Vec<(String, f64, f64)> {
-    let scenario = parse_str("lite-protocol-tester.toml", text).expect("valid scenario");
-    scenario
-        .runs()
-        .iter()
-        .map(|run| {
-            let out = execute(&scenario, run, "test", &mut |_, _| {}).expect("runs");
-            let ratio = out
-                .result
-                .summary
-                .delivery_ratio()
-                .expect("messages were sent");
+    common::run_each("lite-protocol-tester.toml", text)
+        .into_iter()
+        .map(|(run, out)| {
+            let ratio = common::delivery_ratio(&out);
             let deliveries = &out.result.deliveries;
             let fast = deliveries
                 .iter()
                 .filter(|d| d.latency.is_some_and(|l| l <= SimDuration::from_secs(1)))
                 .count();
             (
-                run.variant.clone(),
+                run.variant,
                 ratio,
                 fast as f64 / deliveries.len().max(1) as f64,
             )

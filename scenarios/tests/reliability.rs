@@ -3,8 +3,7 @@
 //! (`light-client`), on small inline versions of `direct-messages-sleep` and
 //! `mobile-network-loss`.
 
-use scenarios::parse_str;
-use scenarios::run::execute;
+mod common;
 
 const SLEEP: &str = r#"
 name = "small-sleep"
@@ -96,19 +95,9 @@ message_size = { kind = "constant", value = "500B" }
 
 /// Delivery ratio per (seed, variant), in run order.
 fn ratios(text: &str) -> Vec<(u64, String, f64)> {
-    let scenario = parse_str("inline.toml", text).expect("valid scenario");
-    scenario
-        .runs()
-        .iter()
-        .map(|run| {
-            let out = execute(&scenario, run, "test", &mut |_, _| {}).expect("runs");
-            let ratio = out
-                .result
-                .summary
-                .delivery_ratio()
-                .expect("messages were sent");
-            (run.seed, run.variant.clone(), ratio)
-        })
+    common::run_each("inline.toml", text)
+        .into_iter()
+        .map(|(run, out)| (run.seed, run.variant, common::delivery_ratio(&out)))
         .collect()
 }
 

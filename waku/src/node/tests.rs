@@ -68,14 +68,7 @@ fn a_peer_that_redials_replaces_its_half_open_connection() {
             outbound: false,
         });
     }
-    let closed: Vec<ConnId> = h
-        .take_actions()
-        .into_iter()
-        .filter_map(|a| match a {
-            Action::Close { conn } => Some(conn),
-            _ => None,
-        })
-        .collect();
+    let closed = closed_connections(&mut h);
     assert_eq!(closed, vec![old], "the half-open connection is closed");
     assert_eq!(h.node.connected_peers(), vec![client]);
     h.input(Input::Message {
@@ -122,13 +115,17 @@ fn a_simultaneous_dial_keeps_the_connection_dialled_by_the_lower_id() {
         peer: NodeId(1),
         outbound: true,
     });
-    let closed: Vec<ConnId> = h
-        .take_actions()
+    let closed = closed_connections(&mut h);
+    assert_eq!(closed, vec![theirs], "node 0 (the lower id) dialled `ours`");
+}
+
+/// The connections the node closed since the last look.
+fn closed_connections<N: sim_core::Node>(h: &mut Harness<N>) -> Vec<ConnId> {
+    h.take_actions()
         .into_iter()
         .filter_map(|a| match a {
             Action::Close { conn } => Some(conn),
             _ => None,
         })
-        .collect();
-    assert_eq!(closed, vec![theirs], "node 0 (the lower id) dialled `ours`");
+        .collect()
 }
