@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use sim_core::{SimTime, StopAt};
-use wakusim_benches::{CountingAllocator, peak_since, reset_peak, write_result};
+use wakusim_benches::{CountingAllocator, allocations, peak_since, reset_peak, write_result};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -60,35 +60,46 @@ fn main() {
         sizes
     };
     let mut csv = String::from(
-        "nodes,simulated_s,events,wall_s,events_per_s,real_time_factor,peak_heap_bytes_per_node\n",
+        "nodes,simulated_s,events,wall_s,events_per_s,real_time_factor,peak_heap_bytes_per_node,allocations_per_event\n",
     );
     println!(
-        "{:>7} {:>6} {:>11} {:>8} {:>11} {:>8} {:>12} {:>16}",
-        "nodes", "sim_s", "events", "wall_s", "events/s", "rtf", "heap B/node", "audit hash"
+        "{:>7} {:>6} {:>11} {:>8} {:>11} {:>8} {:>12} {:>10} {:>16}",
+        "nodes",
+        "sim_s",
+        "events",
+        "wall_s",
+        "events/s",
+        "rtf",
+        "heap B/node",
+        "allocs/ev",
+        "audit hash"
     );
     for nodes in sizes {
         let scenario = scenarios::parse_str("relay-bench", &scenario(nodes)).expect("valid");
         let run = scenario.runs().remove(0);
         let baseline = reset_peak();
         let mut built = scenarios::run::build(&scenario, &run, "bench").expect("builds");
+        let allocations_before = allocations();
         let started = Instant::now();
         built
             .engine
             .run(StopAt::time(built.end))
             .expect("no livelock");
         let wall_s = started.elapsed().as_secs_f64();
+        let allocations_per_event =
+            (allocations() - allocations_before) as f64 / built.engine.events_processed() as f64;
         let heap = peak_since(baseline) as f64 / f64::from(nodes);
         let simulated_s = (built.end - SimTime::ZERO).as_secs_f64();
         let events = built.engine.events_processed();
         println!(
-            "{nodes:>7} {simulated_s:>6.0} {events:>11} {wall_s:>8.2} {:>11.0} {:>8.1} {heap:>12.0} {:016x}",
+            "{nodes:>7} {simulated_s:>6.0} {events:>11} {wall_s:>8.2} {:>11.0} {:>8.1} {heap:>12.0} {allocations_per_event:>10.2} {:016x}",
             events as f64 / wall_s,
             simulated_s / wall_s,
             built.engine.audit_hash()
         );
         let _ = writeln!(
             csv,
-            "{nodes},{simulated_s:.0},{events},{wall_s:.3},{:.0},{:.2},{heap:.0}",
+            "{nodes},{simulated_s:.0},{events},{wall_s:.3},{:.0},{:.2},{heap:.0},{allocations_per_event:.3}",
             events as f64 / wall_s,
             simulated_s / wall_s
         );

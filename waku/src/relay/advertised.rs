@@ -12,7 +12,8 @@
 //! emission is one push, and windows falling out are batches popped from the front; only the
 //! rare IWANT looks through the batches.
 //!
-//! Bound: the batches of the last `count` heartbeats (one per topic gossiped per heartbeat).
+//! Bound: the batches of the last `count` heartbeats (one per topic gossiped per heartbeat),
+//! and a few expired ones kept for their buffers.
 
 use std::collections::VecDeque;
 
@@ -37,7 +38,12 @@ pub(super) struct Advertised {
     count: u64,
     /// Oldest first.
     batches: VecDeque<Batch>,
+    /// Expired batches kept for their buffers (at most [`MAX_SPARE_BATCHES`]).
+    spare: Vec<Batch>,
 }
+
+/// Expired batches kept for reuse (a heartbeat records one per gossiped topic).
+const MAX_SPARE_BATCHES: usize = 4;
 
 impl Advertised {
     /// Nothing advertised, `count` (≥ 1) windows per peer.
@@ -45,22 +51,42 @@ impl Advertised {
         Self {
             count: count.max(1) as u64,
             batches: VecDeque::new(),
+            spare: Vec::new(),
         }
     }
 
     /// Records that `ids` were advertised to `peers` at heartbeat `tick` (no-op when either
     /// is empty).
-    pub(super) fn record(&mut self, tick: u64, ids: Vec<MessageId>, peers: Vec<PeerId>) {
+    pub(super) fn record(
+        &mut self,
+        tick: u64,
+        ids: impl IntoIterator<Item = MessageId>,
+        peers: impl IntoIterator<Item = PeerId>,
+    ) {
         self.expire(tick);
-        if ids.is_empty() || peers.is_empty() {
-            return;
-        }
-        self.batches.push_back(Batch {
+        let mut batch = self.spare.pop().unwrap_or_else(|| Batch {
             tick,
-            ids,
-            peers,
+            ids: Vec::new(),
+            peers: Vec::new(),
             served: Vec::new(),
         });
+        batch.tick = tick;
+        batch.ids.extend(ids);
+        batch.peers.extend(peers);
+        if batch.ids.is_empty() || batch.peers.is_empty() {
+            self.recycle(batch);
+            return;
+        }
+        self.batches.push_back(batch);
+    }
+
+    fn recycle(&mut self, mut batch: Batch) {
+        if self.spare.len() < MAX_SPARE_BATCHES {
+            batch.ids.clear();
+            batch.peers.clear();
+            batch.served.clear();
+            self.spare.push(batch);
+        }
     }
 
     /// Removes `id` from the newest window of `peer` holding it at heartbeat `tick`; false if
@@ -94,7 +120,8 @@ impl Advertised {
     pub(super) fn expire(&mut self, tick: u64) {
         let kept = (tick + 1).saturating_sub(self.count);
         while self.batches.front().is_some_and(|b| b.tick < kept) {
-            self.batches.pop_front();
+            let batch = self.batches.pop_front().expect("checked above");
+            self.recycle(batch);
         }
     }
 }

@@ -6,20 +6,19 @@ use prost::Message as _;
 use sim_core::{SimRng, SimTime};
 
 use crate::message::{MessageId, relay_message_id};
-use crate::proto::{Bytes, GossipsubMessage, GossipsubRpc, WakuMessage};
+use crate::proto::{Bytes, GossipsubMessage, WakuMessage};
 use crate::sorted::{VecMap, VecSet};
 
 use super::advertised::Advertised;
 use super::backoff::BackoffTable;
 use super::config::{GossipsubImpl, RelayConfig, RelayConfigError};
-use super::id_cache::IdCache;
 use super::mcache::MessageCache;
 use super::outbox::Outbox;
 use super::promises::Promises;
 use super::score::PeerScore;
 use super::seen::{DeliveryStatus, SeenCache};
 use super::windows::PeerIdWindows;
-use super::{PeerId, PublishError, RelayOutput};
+use super::{PeerId, PublishError, RelayOutput, SentRpc};
 
 /// What the relay knows about one connected peer. (Its IDONTWANT ids and, nim, the ids we
 /// advertised to it are in [`Relay::dont_want`] and [`Relay::sent_ihaves`].)
@@ -69,8 +68,6 @@ pub struct Relay {
     pub(super) peers: VecMap<PeerId, PeerState>,
     pub(super) score: PeerScore,
     pub(super) seen: SeenCache,
-    /// Recently computed message ids, so a node hashes each message once.
-    pub(super) ids: IdCache,
     /// Our subscribed topics, each with its mesh.
     pub(super) mesh: VecMap<String, VecSet<PeerId>>,
     /// The outbox, kept between calls for its buffers (taken during a call; boxed, so
@@ -93,6 +90,10 @@ pub struct Relay {
     pub(super) fanout_last_pub: VecMap<String, SimTime>,
     pub(super) backoff: BackoffTable,
     pub(super) next_score_refresh: Option<SimTime>,
+    /// The subscribed topics as the last heartbeat listed them (reused while unchanged).
+    pub(super) heartbeat_topics: Vec<String>,
+    /// Scratch list of peers, reused by calls that pick recipients (empty between calls).
+    pub(super) scratch_peers: Vec<PeerId>,
 }
 
 impl Relay {
@@ -106,7 +107,6 @@ impl Relay {
                 config.mcache_max_messages,
             ),
             seen: SeenCache::new(config.seen_ttl, config.seen_capacity),
-            ids: IdCache::default(),
             score: PeerScore::new(config.score.clone(), config.implementation),
             dont_want: PeerIdWindows::new(config.idontwant_ttl_heartbeats),
             sent_ihaves: Advertised::new(config.mcache_len),
@@ -121,6 +121,8 @@ impl Relay {
             heartbeat_ticks: 0,
             next_heartbeat: None,
             next_score_refresh: None,
+            heartbeat_topics: Vec::new(),
+            scratch_peers: Vec::new(),
             config,
         })
     }
@@ -327,7 +329,7 @@ impl Relay {
         self.mcache.put(id, id.to_bytes(), gossip.clone());
         rng.shuffle(&mut peers);
         let mut ob = self.outbox.take().unwrap_or_default();
-        let item = ob.add_message(gossip);
+        let item = ob.add_message(gossip, id);
         for peer in peers {
             ob.push(peer, item);
         }
@@ -437,12 +439,13 @@ impl Relay {
     /// Call for every gossipsub RPC received from `peer`. Processes subscriptions, then
     /// messages, then control (PRUNE, IDONTWANT, IHAVE, GRAFT, IWANT), and answers in one
     /// coalesced RPC per peer. RPCs from unknown peers, or from peers scoring below the
-    /// graylist threshold, are ignored.
+    /// graylist threshold, are ignored. (An RPC decoded from bytes is wrapped with
+    /// [`SentRpc::new`].)
     pub fn handle_rpc(
         &mut self,
         now: SimTime,
         from: PeerId,
-        rpc: &GossipsubRpc,
+        rpc: &SentRpc,
         rng: &mut SimRng,
         out: &mut Vec<RelayOutput>,
     ) {
@@ -461,8 +464,9 @@ impl Relay {
                 self.handle_subscription(now, from, topic, sub.subscribe(), out);
             }
         }
-        for message in &rpc.publish {
-            self.handle_message(now, from, message, rng, &mut ob, out);
+        let ids = rpc.message_ids();
+        for (i, message) in rpc.publish.iter().enumerate() {
+            self.handle_message(now, from, message, ids.get(i), rng, &mut ob, out);
         }
         if let Some(control) = &rpc.control {
             self.handle_control(now, from, control, rng, &mut ob, out);

@@ -271,7 +271,7 @@ impl Relay {
                         continue;
                     }
                     if let Some(message) = self.mcache.get(&id) {
-                        ob.message(from, message.clone());
+                        ob.message(from, message.clone(), id);
                     }
                 }
                 GossipsubImpl::GoLibp2pPubsub => {
@@ -282,7 +282,7 @@ impl Relay {
                     if let Some((message, count)) = self.mcache.get_for_peer(&id, from)
                         && count <= max
                     {
-                        ob.message(from, message.clone());
+                        ob.message(from, message.clone(), id);
                     }
                 }
             }

@@ -46,7 +46,13 @@ impl Relay {
             self.score.add_penalty(peer, f64::from(broken));
         }
 
-        let topics: Vec<String> = self.mesh.keys().cloned().collect();
+        // The subscribed topics, owned (the loops below borrow `self` mutably); the list of
+        // the previous heartbeat is reused while the subscriptions stay the same.
+        let mut topics = std::mem::take(&mut self.heartbeat_topics);
+        if !topics.iter().eq(self.mesh.keys()) {
+            topics.clear();
+            topics.extend(self.mesh.keys().cloned());
+        }
         for topic in &topics {
             self.prune_negative(topic, now, &mut ob, out);
             match self.config.implementation {
@@ -60,10 +66,13 @@ impl Relay {
         for topic in &topics {
             self.emit_gossip(topic, Exclude::Mesh, rng, &mut ob);
         }
-        let fanout_topics: Vec<String> = self.fanout.keys().cloned().collect();
-        for topic in &fanout_topics {
-            self.emit_gossip(topic, Exclude::Fanout, rng, &mut ob);
+        if !self.fanout.is_empty() {
+            let fanout_topics: Vec<String> = self.fanout.keys().cloned().collect();
+            for topic in &fanout_topics {
+                self.emit_gossip(topic, Exclude::Fanout, rng, &mut ob);
+            }
         }
+        self.heartbeat_topics = topics;
         self.mcache.shift();
         ob.flush(self.config.max_rpc_bytes, out);
         self.outbox = Some(ob);
@@ -139,7 +148,8 @@ impl Relay {
         }
     }
 
-    /// Mesh peers sorted by score (shuffled first so equal scores land in random order).
+    /// `peers` sorted by score (shuffled first so equal scores land in random order; the
+    /// sort is stable).
     fn sorted_by_score(
         &self,
         mut peers: Vec<PeerId>,
@@ -147,15 +157,11 @@ impl Relay {
         best_first: bool,
     ) -> Vec<PeerId> {
         rng.shuffle(&mut peers);
-        let mut scored: Vec<(f64, PeerId)> = peers
-            .into_iter()
-            .map(|p| (self.score.score(p), p))
-            .collect();
-        scored.sort_by(|a, b| {
-            let order = a.0.total_cmp(&b.0);
+        peers.sort_by(|&a, &b| {
+            let order = self.score.score(a).total_cmp(&self.score.score(b));
             if best_first { order.reverse() } else { order }
         });
-        scored.into_iter().map(|(_, p)| p).collect()
+        peers
     }
 
     /// nim-libp2p `rebalanceMesh`, also run when subscribing and when a subscription arrives
@@ -218,12 +224,12 @@ impl Relay {
             }
         }
 
-        let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
-        if members.len() > 1
+        if self.mesh[topic].len() > 1
             && self
                 .heartbeat_ticks
                 .is_multiple_of(self.config.opportunistic_graft_ticks)
         {
+            let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
             let sorted = self.sorted_by_score(members, rng, true);
             let median = self.score.score(sorted[sorted.len() / 2]);
             if median < self.opportunistic_threshold() {
@@ -299,12 +305,12 @@ impl Relay {
             }
         }
 
-        let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
-        if members.len() > 1
+        if self.mesh[topic].len() > 1
             && self
                 .heartbeat_ticks
                 .is_multiple_of(self.config.opportunistic_graft_ticks)
         {
+            let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
             let sorted = self.sorted_by_score(members, rng, false);
             let median = self.score.score(sorted[sorted.len() / 2]);
             if median < self.opportunistic_threshold() {
@@ -459,16 +465,14 @@ impl Relay {
             Exclude::Mesh => self.mesh.get(topic),
             Exclude::Fanout => self.fanout.get(topic),
         };
-        let mut peers: Vec<PeerId> = self
-            .topic_peers
-            .get(topic)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|p| {
-                !exclude.is_some_and(|e| e.contains(p)) && self.score.score(*p) >= threshold
-            })
-            .collect();
+        let mut peers = std::mem::take(&mut self.scratch_peers);
+        peers.extend(
+            (self.topic_peers.get(topic).into_iter().flatten())
+                .copied()
+                .filter(|p| {
+                    !exclude.is_some_and(|e| e.contains(p)) && self.score.score(*p) >= threshold
+                }),
+        );
         let factor = (self.config.gossip_factor * peers.len() as f64) as usize;
         let target = self.config.d_lazy.max(factor);
         if target < peers.len() {
@@ -486,31 +490,35 @@ impl Relay {
         if ids.len() > max_len {
             // go only: nim truncated the list above (and tracks what it advertised).
             debug_assert!(!nim);
-            for peer in peers {
+            for &peer in &peers {
                 let mut peer_ids = ids.clone();
                 rng.shuffle(&mut peer_ids);
                 peer_ids.truncate(max_len);
                 let item = ob.add_ihave(topic, peer_ids.into_iter().map(|(_, b)| b).collect());
                 ob.push(peer, item);
             }
+            self.recycle_scratch_peers(peers);
             return;
         }
         // Every peer gets the same IHAVE.
         let item = ob.add_ihave(topic, ids.iter().map(|(_, b)| b.clone()).collect());
         if nim {
             // (Topic peers are connected peers; only those are tracked.)
-            let known: Vec<PeerId> = peers
-                .iter()
-                .copied()
-                .filter(|p| self.peers.contains_key(p))
-                .collect();
-            let advertised = ids.iter().map(|&(id, _)| id).collect();
+            let known = peers.iter().copied().filter(|p| self.peers.contains_key(p));
+            let advertised = ids.iter().map(|&(id, _)| id);
             self.sent_ihaves
                 .record(self.heartbeat_ticks, advertised, known);
         }
-        for peer in peers {
+        for &peer in &peers {
             ob.push(peer, item);
         }
+        self.recycle_scratch_peers(peers);
+    }
+
+    /// Gives the scratch peer list back, emptied, for the next call.
+    fn recycle_scratch_peers(&mut self, mut peers: Vec<PeerId>) {
+        peers.clear();
+        self.scratch_peers = peers;
     }
 }
 

@@ -29,10 +29,10 @@
 //! exchange in PRUNE, direct peers, P5/P6, floodsub peers, application validators (RLN).
 //!
 //! Files: [`config`] (parameters and presets), `behaviour` (the machine and its public API),
-//! `receive` (message reception), `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT), `heartbeat` (mesh and fanout maintenance,
-//! gossip emission), `mcache`, `seen`, `backoff`, `score`, `promises`, `outbox`, `windows`
-//! (IDONTWANT ids per peer and heartbeat), `advertised` (nim: IHAVE ids per peer and
-//! heartbeat), `id_cache`.
+//! `receive` (message reception), `control` (GRAFT/PRUNE/IHAVE/IWANT/IDONTWANT),
+//! `heartbeat` (mesh and fanout maintenance, gossip emission), `mcache`, `seen`, `backoff`,
+//! `score`, `promises`, `outbox`, `windows` (IDONTWANT ids per peer and heartbeat),
+//! `advertised` (nim: IHAVE ids per peer and heartbeat).
 
 mod advertised;
 mod backoff;
@@ -40,7 +40,6 @@ mod behaviour;
 pub mod config;
 mod control;
 mod heartbeat;
-mod id_cache;
 mod mcache;
 mod outbox;
 mod promises;
@@ -115,28 +114,53 @@ pub enum RelayOutput {
 
 /// A gossipsub RPC as the relay sends it: shared (`Rc`) by every peer it goes to, with its
 /// encoded length (what the wire is charged) computed once. Dereferences to the RPC.
+///
+/// A relay that sends a message has computed its message id (SHA-256 of `data`, which every
+/// receiver computes again); the RPC carries those ids beside the messages, off the wire and
+/// uncharged, so a message is hashed once in the whole network instead of once per node. The
+/// receiver uses them exactly where it would compute the id; what it gets is the same
+/// value (the data is shared, never re-encoded), checked by the relay's tests.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SentRpc {
     rpc: GossipsubRpc,
     encoded_len: usize,
+    /// The id of each message in `rpc.publish`, in order; empty when unknown (an RPC not
+    /// built by a relay).
+    message_ids: Vec<MessageId>,
 }
 
 impl SentRpc {
-    /// `rpc`, with its length computed.
+    /// `rpc`, with its length computed (its message ids unknown).
     pub fn new(rpc: GossipsubRpc) -> Self {
         let encoded_len = rpc.encoded_len();
-        Self { rpc, encoded_len }
+        Self {
+            rpc,
+            encoded_len,
+            message_ids: Vec::new(),
+        }
     }
 
-    /// `rpc`, whose encoded length the caller computed as `encoded_len`.
-    fn with_len(rpc: GossipsubRpc, encoded_len: usize) -> Self {
+    /// `rpc` whose messages have the ids `message_ids`, and whose encoded length the caller
+    /// computed as `encoded_len`.
+    fn with_ids(rpc: GossipsubRpc, encoded_len: usize, message_ids: Vec<MessageId>) -> Self {
         debug_assert_eq!(encoded_len, rpc.encoded_len());
-        Self { rpc, encoded_len }
+        debug_assert_eq!(message_ids.len(), rpc.publish.len());
+        Self {
+            rpc,
+            encoded_len,
+            message_ids,
+        }
     }
 
     /// The protobuf-encoded length of the RPC (without the length prefix).
     pub fn encoded_len(&self) -> usize {
         self.encoded_len
+    }
+
+    /// The relay message ids of the RPC's messages as its sender computed them (empty when
+    /// the RPC was not built by a relay).
+    pub fn message_ids(&self) -> &[MessageId] {
+        &self.message_ids
     }
 
     /// The RPC itself.

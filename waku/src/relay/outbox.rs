@@ -37,7 +37,8 @@ const SCAN_MAX: usize = 16;
 #[derive(Clone, Debug)]
 enum Item {
     Subscription(SubOpts),
-    Message(GossipsubMessage),
+    /// A message with its relay message id.
+    Message(GossipsubMessage, MessageId),
     Graft(ControlGraft),
     Prune(ControlPrune),
     IHave(ControlIHave),
@@ -119,9 +120,10 @@ impl Outbox {
         }))
     }
 
-    /// `message`, published, forwarded, or answering an IWANT.
-    pub(crate) fn add_message(&mut self, message: GossipsubMessage) -> ItemId {
-        self.add(Item::Message(message))
+    /// `message` whose relay message id is `id`: published, forwarded, or answering an
+    /// IWANT.
+    pub(crate) fn add_message(&mut self, message: GossipsubMessage, id: MessageId) -> ItemId {
+        self.add(Item::Message(message, id))
     }
 
     /// IHAVE advertising the ids `message_ids` (as their bytes) on `topic`.
@@ -146,9 +148,9 @@ impl Outbox {
         self.push(peer, item);
     }
 
-    /// Sends `message` to `peer`.
-    pub(crate) fn message(&mut self, peer: PeerId, message: GossipsubMessage) {
-        let item = self.add_message(message);
+    /// Sends `message`, whose relay message id is `id`, to `peer`.
+    pub(crate) fn message(&mut self, peer: PeerId, message: GossipsubMessage, id: MessageId) {
+        let item = self.add_message(message, id);
         self.push(peer, item);
     }
 
@@ -223,6 +225,7 @@ impl Outbox {
         }
         for (r, &(a, b)) in sc.recipes.iter().enumerate() {
             let mut rpc = GossipsubRpc::default();
+            let mut ids = Vec::new();
             for (pos, &i) in sc.recipe_items[a..b].iter().enumerate() {
                 let slot = &mut self.items[i as usize];
                 let item = if sc.last_use[i as usize] == (r, pos) {
@@ -230,10 +233,11 @@ impl Outbox {
                 } else {
                     slot.clone()
                 };
-                add_to_rpc(&mut rpc, item.expect("items are moved at their last use"));
+                let item = item.expect("items are moved at their last use");
+                add_to_rpc(&mut rpc, &mut ids, item);
             }
             let first = sc.parts.len();
-            split(rpc, max_rpc_bytes, &mut sc.parts);
+            split(rpc, ids, max_rpc_bytes, &mut sc.parts);
             sc.recipe_parts.push((first, sc.parts.len()));
         }
         for (&to, &recipe) in self.peers.iter().zip(&sc.recipe_of) {
@@ -259,14 +263,15 @@ impl Outbox {
     }
 }
 
-/// Appends `item` to the field of `rpc` it belongs in.
-fn add_to_rpc(rpc: &mut GossipsubRpc, item: Item) {
+/// Appends `item` to the field of `rpc` it belongs in (a message's id to `ids`).
+fn add_to_rpc(rpc: &mut GossipsubRpc, ids: &mut Vec<MessageId>, item: Item) {
     if let Item::Subscription(sub) = item {
         rpc.subscriptions.push(sub);
         return;
     }
-    if let Item::Message(message) = item {
+    if let Item::Message(message, id) = item {
         rpc.publish.push(message);
+        ids.push(id);
         return;
     }
     let control = rpc.control.get_or_insert_with(Default::default);
@@ -276,15 +281,21 @@ fn add_to_rpc(rpc: &mut GossipsubRpc, item: Item) {
         Item::IHave(ihave) => control.ihave.push(ihave),
         Item::IWant(iwant) => control.iwant.push(iwant),
         Item::IDontWant(idontwant) => control.idontwant.push(idontwant),
-        Item::Subscription(_) | Item::Message(_) => unreachable!("handled above"),
+        Item::Subscription(_) | Item::Message(..) => unreachable!("handled above"),
     }
 }
 
-/// `rpc` as one or more RPCs of at most `max_rpc_bytes` (see [`Outbox::flush`]).
-fn split(rpc: GossipsubRpc, max_rpc_bytes: usize, parts: &mut Vec<Rc<SentRpc>>) {
+/// `rpc`, whose messages have the ids `ids`, as one or more RPCs of at most `max_rpc_bytes`
+/// (see [`Outbox::flush`]).
+fn split(
+    rpc: GossipsubRpc,
+    ids: Vec<MessageId>,
+    max_rpc_bytes: usize,
+    parts: &mut Vec<Rc<SentRpc>>,
+) {
     let len = rpc.encoded_len();
     if len <= max_rpc_bytes {
-        parts.push(Rc::new(SentRpc::with_len(rpc, len)));
+        parts.push(Rc::new(SentRpc::with_ids(rpc, len, ids)));
         return;
     }
     let mut part = GossipsubRpc {
@@ -292,19 +303,30 @@ fn split(rpc: GossipsubRpc, max_rpc_bytes: usize, parts: &mut Vec<Rc<SentRpc>>) 
         publish: Vec::new(),
         control: rpc.control,
     };
+    let mut part_ids = Vec::new();
     let mut part_len = part.encoded_len();
-    for message in rpc.publish {
+    let mut emit = |part: &mut GossipsubRpc, part_ids: &mut Vec<MessageId>| {
+        let part = std::mem::take(part);
+        let len = part.encoded_len();
+        parts.push(Rc::new(SentRpc::with_ids(
+            part,
+            len,
+            std::mem::take(part_ids),
+        )));
+    };
+    for (message, id) in rpc.publish.into_iter().zip(ids) {
         let len = message.encoded_len();
         let field_len = 1 + varint_len(len as u64) + len;
         if part_len > 0 && part_len + field_len > max_rpc_bytes {
-            parts.push(Rc::new(SentRpc::new(std::mem::take(&mut part))));
+            emit(&mut part, &mut part_ids);
             part_len = 0;
         }
         part.publish.push(message);
+        part_ids.push(id);
         part_len += field_len;
     }
     if part_len > 0 {
-        parts.push(Rc::new(SentRpc::new(part)));
+        emit(&mut part, &mut part_ids);
     }
 }
 
@@ -358,7 +380,7 @@ mod tests {
             }
         };
         let dont = ob.add_idontwant(Bytes::from(vec![1; 32]));
-        let msg = ob.add_message(big(300));
+        let msg = ob.add_message(big(300), MessageId([3; 32]));
         let ihave = ob.add_ihave("t", vec![Bytes::from(vec![2; 32])]);
         for p in [
             4, 9, 2, 7, 30, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
@@ -371,25 +393,25 @@ mod tests {
         for p in [7, 1, 22] {
             address(&mut ob, PeerId(p), ihave);
         }
-        let big_one = ob.add_message(big(900));
+        let big_one = ob.add_message(big(900), MessageId([9; 32]));
         address(&mut ob, PeerId(9), big_one);
         address(&mut ob, PeerId(9), msg);
         let mut out = Vec::new();
         ob.flush(1000, &mut out);
         let mut expected = Vec::new();
         for (peer, items) in reference {
-            let mut rpc = GossipsubRpc::default();
+            let (mut rpc, mut ids) = (GossipsubRpc::default(), Vec::new());
             for item in items {
-                add_to_rpc(&mut rpc, item);
+                add_to_rpc(&mut rpc, &mut ids, item);
             }
             let mut parts = Vec::new();
-            split(rpc, 1000, &mut parts);
-            expected.extend(parts.into_iter().map(|part| (peer, (**part).clone())));
+            split(rpc, ids, 1000, &mut parts);
+            expected.extend(parts.into_iter().map(|part| (peer, (*part).clone())));
         }
-        let sent: Vec<(PeerId, GossipsubRpc)> = out
+        let sent: Vec<(PeerId, SentRpc)> = out
             .iter()
             .map(|o| match o {
-                RelayOutput::Send { to, rpc } => (*to, (***rpc).clone()),
+                RelayOutput::Send { to, rpc } => (*to, (**rpc).clone()),
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -414,7 +436,7 @@ mod tests {
         let mut ob = Outbox::default();
         ob.graft(PeerId(1), "t");
         for _ in 0..3 {
-            ob.message(PeerId(1), big(600));
+            ob.message(PeerId(1), big(600), MessageId([6; 32]));
         }
         let mut out = Vec::new();
         ob.flush(1000, &mut out);

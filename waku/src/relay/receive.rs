@@ -5,6 +5,7 @@
 use prost::Message as _;
 use sim_core::{SimRng, SimTime};
 
+use crate::message::{MessageId, relay_message_id};
 use crate::proto::{Bytes, GossipsubMessage, WakuMessage};
 
 use super::behaviour::Relay;
@@ -14,12 +15,15 @@ use super::seen::DeliveryStatus;
 use super::{PeerId, RelayOutput};
 
 impl Relay {
-    /// Dedupe, validate, forward and deliver one message from `from`.
+    /// Dedupe, validate, forward and deliver one message from `from`, whose relay message id
+    /// its sender computed as `known_id` (when it did; see [`SentRpc`](super::SentRpc)).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_message(
         &mut self,
         now: SimTime,
         from: PeerId,
         message: &GossipsubMessage,
+        known_id: Option<&MessageId>,
         rng: &mut SimRng,
         ob: &mut Outbox,
         out: &mut Vec<RelayOutput>,
@@ -29,7 +33,7 @@ impl Relay {
         };
         let empty = Bytes::new();
         let data = message.data.as_ref().unwrap_or(&empty);
-        let id = self.ids.id_of(data);
+        let id = known_id.copied().unwrap_or_else(|| relay_message_id(data));
         if let Some(entry) = self.seen.get_mut(now, &id) {
             if self.config.score.is_none() || entry.delivered_by.contains(&from) {
                 return;
@@ -85,18 +89,21 @@ impl Relay {
         self.score.first_delivery(from, topic);
         let dont_want = self.dont_want.pairs(&id);
         let tick = self.heartbeat_ticks;
-        let mut targets: Vec<PeerId> = self.mesh[topic]
-            .iter()
-            .copied()
-            .filter(|&p| p != from && !self.dont_want.live(dont_want, p, tick))
-            .collect();
+        let mut targets = std::mem::take(&mut self.scratch_peers);
+        targets.extend(
+            (self.mesh[topic].iter())
+                .copied()
+                .filter(|&p| p != from && !self.dont_want.live(dont_want, p, tick)),
+        );
         rng.shuffle(&mut targets);
         if !targets.is_empty() {
-            let item = ob.add_message(message.clone());
-            for peer in targets {
+            let item = ob.add_message(message.clone(), id);
+            for &peer in &targets {
                 ob.push(peer, item);
             }
         }
+        targets.clear();
+        self.scratch_peers = targets;
         let pubsub_topic = topic.to_string();
         self.mcache.put(id, id_bytes, message.clone());
         out.push(RelayOutput::Deliver {

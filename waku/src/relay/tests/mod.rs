@@ -18,7 +18,7 @@ use crate::proto::{
     GossipsubMessage, GossipsubRpc, SubOpts, WakuMessage,
 };
 
-use super::{PeerId, Relay, RelayConfig, RelayOutput};
+use super::{PeerId, Relay, RelayConfig, RelayOutput, SentRpc};
 
 /// The pubsub topic used throughout.
 pub(super) const TOPIC: &str = "/waku/2/rs/1/0";
@@ -98,8 +98,13 @@ impl Harness {
     }
 
     pub(super) fn rpc(&mut self, from: PeerId, rpc: GossipsubRpc) {
-        self.relay
-            .handle_rpc(self.now, from, &rpc, &mut self.rng, &mut self.out);
+        self.relay.handle_rpc(
+            self.now,
+            from,
+            &SentRpc::new(rpc),
+            &mut self.rng,
+            &mut self.out,
+        );
     }
 
     pub(super) fn heartbeat(&mut self) {

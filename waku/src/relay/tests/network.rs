@@ -94,6 +94,12 @@ impl Net {
                 }
             }
             self.rpcs_routed += 1;
+            // The ids a relay ships beside its messages are the ids the receiver would compute.
+            assert_eq!(rpc.message_ids().len(), rpc.publish.len());
+            for (message, id) in rpc.publish.iter().zip(rpc.message_ids()) {
+                let data = message.data.as_deref().unwrap_or_default();
+                assert_eq!(*id, crate::message::relay_message_id(data));
+            }
             let i = to.index();
             let mut out = Vec::new();
             self.relays[i].handle_rpc(self.now, from, &rpc, &mut self.rngs[i], &mut out);
