@@ -229,9 +229,11 @@ impl Relay {
                 .heartbeat_ticks
                 .is_multiple_of(self.config.opportunistic_graft_ticks)
         {
-            let members: Vec<PeerId> = self.mesh[topic].iter().copied().collect();
+            let mut members = std::mem::take(&mut self.scratch_peers);
+            members.extend(self.mesh[topic].iter().copied());
             let sorted = self.sorted_by_score(members, rng, true);
             let median = self.score.score(sorted[sorted.len() / 2]);
+            self.recycle_scratch_peers(sorted);
             if median < self.opportunistic_threshold() {
                 let mut candidates: Vec<PeerId> = self
                     .topic_peers
