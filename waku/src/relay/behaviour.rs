@@ -94,6 +94,8 @@ pub struct Relay {
     pub(super) heartbeat_topics: Vec<String>,
     /// Scratch list of peers, reused by calls that pick recipients (empty between calls).
     pub(super) scratch_peers: Vec<PeerId>,
+    /// Scratch (score, peer) list of [`Relay::sorted_by_score`] (empty between calls).
+    pub(super) scratch_scored: Vec<(f64, PeerId)>,
 }
 
 impl Relay {
@@ -123,6 +125,7 @@ impl Relay {
             next_score_refresh: None,
             heartbeat_topics: Vec::new(),
             scratch_peers: Vec::new(),
+            scratch_scored: Vec::new(),
             config,
         })
     }

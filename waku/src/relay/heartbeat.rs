@@ -151,16 +151,21 @@ impl Relay {
     /// `peers` sorted by score (shuffled first so equal scores land in random order; the
     /// sort is stable).
     fn sorted_by_score(
-        &self,
+        &mut self,
         mut peers: Vec<PeerId>,
         rng: &mut SimRng,
         best_first: bool,
     ) -> Vec<PeerId> {
         rng.shuffle(&mut peers);
-        peers.sort_by(|&a, &b| {
-            let order = self.score.score(a).total_cmp(&self.score.score(b));
+        let mut scored = std::mem::take(&mut self.scratch_scored);
+        scored.extend(peers.iter().map(|&p| (self.score.score(p), p)));
+        scored.sort_by(|a, b| {
+            let order = a.0.total_cmp(&b.0);
             if best_first { order.reverse() } else { order }
         });
+        peers.clear();
+        peers.extend(scored.drain(..).map(|(_, p)| p));
+        self.scratch_scored = scored;
         peers
     }
 
