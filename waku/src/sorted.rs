@@ -247,6 +247,11 @@ impl<K: Ord> VecSet<K> {
         self.items.is_empty()
     }
 
+    /// Removes every item (keeping the buffer).
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+    }
+
     /// Whether `item` is present.
     #[inline]
     pub(crate) fn contains<Q>(&self, item: &Q) -> bool

@@ -457,7 +457,7 @@ impl Relay {
             return;
         }
         if let Some(score) = &self.config.score
-            && self.score.score(from) < score.thresholds.graylist
+            && !self.score.at_least(from, score.thresholds.graylist)
         {
             return;
         }
@@ -594,7 +594,7 @@ impl Relay {
             .filter(|&p| {
                 !mesh.is_some_and(|m| m.contains(&p))
                     && !self.backoff.contains(topic, p)
-                    && self.score.score(p) >= 0.0
+                    && self.score.at_least(p, 0.0)
                     && filter(p)
             })
             .collect()

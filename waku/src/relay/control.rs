@@ -199,7 +199,7 @@ impl Relay {
         rng: &mut SimRng,
         ob: &mut Outbox,
     ) {
-        if ihaves.is_empty() || self.score.score(from) < self.gossip_threshold() {
+        if ihaves.is_empty() || !self.score.at_least(from, self.gossip_threshold()) {
             return;
         }
         let budget = self.config.max_iwant_ids_per_heartbeat;
@@ -250,7 +250,7 @@ impl Relay {
     }
 
     fn handle_iwant(&mut self, from: PeerId, iwants: &[ControlIWant], ob: &mut Outbox) {
-        if iwants.is_empty() || self.score.score(from) < self.gossip_threshold() {
+        if iwants.is_empty() || !self.score.at_least(from, self.gossip_threshold()) {
             return;
         }
         let mut invalid = 0;

@@ -477,7 +477,7 @@ impl Relay {
             (self.topic_peers.get(topic).into_iter().flatten())
                 .copied()
                 .filter(|p| {
-                    !exclude.is_some_and(|e| e.contains(p)) && self.score.score(*p) >= threshold
+                    !exclude.is_some_and(|e| e.contains(p)) && self.score.at_least(*p, threshold)
                 }),
         );
         let factor = (self.config.gossip_factor * peers.len() as f64) as usize;

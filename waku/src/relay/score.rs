@@ -55,6 +55,10 @@ pub(crate) struct PeerScore {
     /// The topics scored. Every peer's stats key a topic with a clone of this name, so all
     /// keys of one topic share one buffer (which stays cached across peers).
     scored_topics: VecSet<Rc<str>>,
+    /// nim: the peers whose cached score is below zero (usually none). Every threshold a
+    /// relay compares against is at most zero, so [`PeerScore::at_least`] answers for every
+    /// other peer without looking its stats up (a cache miss per RPC in a large network).
+    negative: VecSet<PeerId>,
 }
 
 impl PeerScore {
@@ -65,6 +69,7 @@ impl PeerScore {
             implementation,
             peers: VecMap::new(),
             scored_topics: VecSet::new(),
+            negative: VecSet::new(),
         }
     }
 
@@ -88,6 +93,25 @@ impl PeerScore {
             GossipsubImpl::NimLibp2p => stats.cached,
             GossipsubImpl::GoLibp2pPubsub => self.compute(stats),
         }
+    }
+
+    /// Whether the score of `peer` is at least `threshold` (what `score(peer) >= threshold`
+    /// says, without the lookup when nim's cached score is known to be non-negative).
+    pub(crate) fn at_least(&self, peer: PeerId, threshold: f64) -> bool {
+        let answer = if self.implementation == GossipsubImpl::NimLibp2p
+            && threshold <= 0.0
+            && !self.negative.contains(&peer)
+        {
+            true
+        } else {
+            self.score(peer) >= threshold
+        };
+        debug_assert_eq!(
+            answer,
+            self.score(peer) >= threshold,
+            "negative set out of date"
+        );
+        answer
     }
 
     /// The P7 counter of `peer`.
@@ -127,6 +151,10 @@ impl PeerScore {
         });
         stats.connected = true;
         stats.expire = SimTime::MAX;
+        if stats.cached < 0.0 {
+            // Resumed retained stats keep their (nim: cached) score.
+            self.negative.insert(peer);
+        }
     }
 
     /// A peer disconnected at `now`: retain or drop its stats per the implementation.
@@ -287,6 +315,13 @@ impl PeerScore {
                 config.params.behaviour_penalty_decay,
             );
         }
+        if self.implementation == GossipsubImpl::NimLibp2p {
+            self.negative.clear();
+            let negative = (self.peers.iter())
+                .filter(|(_, s)| s.cached < 0.0)
+                .map(|(p, _)| *p);
+            self.negative.extend(negative);
+        }
     }
 
     /// Number of peers with stats (connected or retained).
@@ -402,6 +437,37 @@ mod tests {
         s.remove_peer(PeerId(1), t1);
         s.refresh(t1 + SimDuration::from_mins(11));
         assert_eq!(s.len(), 0, "dropped after retain_score");
+    }
+
+    /// `at_least` agrees with the score through caching, refresh, retention and expiry (nim
+    /// answers from its set of negative peers; go computes).
+    #[test]
+    fn at_least_agrees_with_the_score() {
+        for implementation in [GossipsubImpl::NimLibp2p, GossipsubImpl::GoLibp2pPubsub] {
+            let mut s = keeper(implementation);
+            let agree = |s: &PeerScore| {
+                for peer in [PeerId(1), PeerId(2), PeerId(3)] {
+                    for threshold in [-10_000.0, -100.0, -10.0, -5.0, 0.0, 0.5, 5.0] {
+                        let expected = s.score(peer) >= threshold;
+                        assert_eq!(s.at_least(peer, threshold), expected, "{implementation:?}");
+                    }
+                }
+            };
+            s.add_peer(PeerId(2));
+            s.add_penalty(PeerId(1), 1.0);
+            s.first_delivery(PeerId(2), "t");
+            agree(&s);
+            let t1 = SimTime::ZERO + SimDuration::from_secs(12);
+            s.refresh(t1);
+            agree(&s);
+            assert!(!s.at_least(PeerId(1), -5.0), "P7 of −10 is below −5");
+            s.remove_peer(PeerId(1), t1);
+            s.add_peer(PeerId(1));
+            agree(&s);
+            s.remove_peer(PeerId(1), t1);
+            s.refresh(t1 + SimDuration::from_mins(11));
+            agree(&s);
+        }
     }
 
     #[test]
