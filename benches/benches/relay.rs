@@ -3,10 +3,10 @@
 //! senders, built through the scenario pipeline exactly as `wakusim run` does.
 //!
 //! `cargo bench -p wakusim-benches --bench relay [-- 1000 10000]` prints, per size: events,
-//! wall time, events/s, real-time factor (simulated / wall seconds, one core) and peak heap per
-//! node and the run's audit hash (so an optimisation that changes behaviour shows), and writes
-//! `target/bench-results/relay.csv`. Targets (DESIGN §10): ≥ 500× real time
-//! at 1 000 nodes, ≥ 50× at 10 000.
+//! wall time, events/s, real-time factor (simulated / wall seconds, one core), peak heap per
+//! node, heap allocations per event and the run's audit hash (so an optimisation that changes
+//! behaviour shows), and writes `target/bench-results/relay.csv`. Targets (DESIGN §10): ≥ 500×
+//! real time at 1 000 nodes, ≥ 50× at 10 000; figures and analysis in `docs/performance.md`.
 
 use std::fmt::Write as _;
 use std::time::Instant;
