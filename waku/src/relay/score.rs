@@ -131,10 +131,7 @@ impl PeerScore {
         self.config.as_ref()?;
         let name = self.scored_topics.get(topic)?;
         let stats = self.peers.get_mut(&peer)?;
-        if !stats.topics.contains_key(topic) {
-            stats.topics.insert(Rc::clone(name), TopicStats::default());
-        }
-        stats.topics.get_mut(topic)
+        Some(stats.topics.get_or_insert_with(Rc::clone(name), TopicStats::default))
     }
 
     /// A peer connected: start (or resume retained) stats.
