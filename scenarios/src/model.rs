@@ -189,6 +189,9 @@ pub struct Network {
     pub retransmission: Retransmission,
     /// Optional base one-way latencies between regions.
     pub regions: Option<RegionMatrix>,
+    /// What each node's uplink and downlink queue holds, as transmission time at the rate in
+    /// force (default 5s, at most 1h); a segment arriving at a fuller queue is dropped.
+    pub queue_limit: SimDuration,
 }
 
 impl Default for Network {
@@ -202,6 +205,7 @@ impl Default for Network {
             dial_timeout: dial.timeout,
             retransmission: Retransmission::default(),
             regions: None,
+            queue_limit: sim_net::DEFAULT_QUEUE_LIMIT,
         }
     }
 }

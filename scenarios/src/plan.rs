@@ -51,6 +51,7 @@ impl Scenario {
             },
             default_link: n.link.clone(),
             regions: n.regions.clone(),
+            queue_limit: n.queue_limit,
         }
     }
 

@@ -126,6 +126,17 @@ fn check_network(s: &Scenario) -> Check {
         path!["network", "dial_timeout"],
         "dial_timeout",
     )?;
+    check_span(
+        n.queue_limit,
+        path!["network", "queue_limit"],
+        "queue_limit",
+    )?;
+    let hour = SimDuration::from_secs(3600);
+    ensure(
+        n.queue_limit <= hour,
+        path!["network", "queue_limit"],
+        || format!("queue_limit = {} is above the limit of 1h", n.queue_limit),
+    )?;
     let r = &n.retransmission;
     let here = |k: &str| path!["network", "retransmission", k];
     check_span(r.rto_min, here("rto_min"), "rto_min")?;

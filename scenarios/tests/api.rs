@@ -52,6 +52,16 @@ fn overrides_set_existing_and_new_fields() {
 }
 
 #[test]
+fn the_queue_limit_defaults_to_five_seconds_and_reaches_the_network() {
+    let s = parse_str("default.toml", default_text()).unwrap();
+    assert_eq!(s.network.queue_limit, sim_net::DEFAULT_QUEUE_LIMIT);
+    assert_eq!(s.net_config().queue_limit, SimDuration::from_secs(5));
+    let out = apply_overrides(default_text(), &[("network.queue_limit", "250ms")]).unwrap();
+    let s = parse_str("default.toml", &out).unwrap();
+    assert_eq!(s.net_config().queue_limit, SimDuration::from_millis(250));
+}
+
+#[test]
 fn overrides_reject_paths_that_do_not_exist() {
     let text = default_text();
     let cases = [

@@ -77,7 +77,7 @@ impl Default for DialParams {
 }
 
 /// Parameters shared by every connection of a network.
-#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
     /// Stream (default) or datagram semantics.
@@ -90,6 +90,37 @@ pub struct NetConfig {
     pub default_link: LinkModel,
     /// Optional base latencies between regions.
     pub regions: Option<RegionMatrix>,
+    /// How much each node's uplink and downlink queue holds, as transmission time at the rate
+    /// in force (`tc tbf`'s `latency`; its byte limit is `rate × queue_limit`). A segment
+    /// arriving at a fuller queue is dropped: retransmitted after the RTO under stream
+    /// semantics, lost under datagram semantics (see the `queue` module). Default
+    /// [`DEFAULT_QUEUE_LIMIT`]; at most one hour.
+    pub queue_limit: SimDuration,
+}
+
+/// The default [`NetConfig::queue_limit`]: 5 s. A node's queue here stands for more than a
+/// shaper's: the sender's socket buffers too (Linux lets each TCP socket buffer up to 4 MiB),
+/// which absorb a burst that TCP then sends at the link rate without a timeout. A shallow,
+/// shaper-like limit (`tc tbf` setups use a `latency` of 50 ms to 1 s; Linux's default
+/// 1000-packet transmit queue is 1.2 s of full-size packets at 10 Mbit/s) would turn such
+/// bursts — a relay sending a few MB to its peers after a partition heals, 2–5 s at
+/// 20 Mbit/s in the `default` scenario — into drops that each cost a full RTO. Five seconds
+/// is still within the multi-second queues measured on bloated access links, bounds the
+/// backlog of a throttled or overloaded node, and is only reached under sustained overload.
+/// Scenarios that reproduce a specific `tc` setup set `queue_limit` to its `latency`.
+pub const DEFAULT_QUEUE_LIMIT: SimDuration = SimDuration::from_secs(5);
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            semantics: Semantics::default(),
+            stream: StreamParams::default(),
+            dial: DialParams::default(),
+            default_link: LinkModel::default(),
+            regions: None,
+            queue_limit: DEFAULT_QUEUE_LIMIT,
+        }
+    }
 }
 
 impl NetConfig {
@@ -118,6 +149,12 @@ impl NetConfig {
         }
         if self.dial.timeout.0 == 0 {
             return Err("dial.timeout must be positive".into());
+        }
+        if self.queue_limit.0 == 0 || self.queue_limit > SimDuration::from_secs(3600) {
+            return Err(format!(
+                "queue_limit must be positive and at most 1h, got {}",
+                self.queue_limit
+            ));
         }
         Ok(())
     }
@@ -151,6 +188,11 @@ pub struct NodeStats {
     pub retransmissions: u64,
     /// This node's messages dropped for good (datagram loss, dead connections).
     pub msgs_dropped: u64,
+    /// Segments this node's uplink or downlink queue dropped because it was full, counted at
+    /// the queue's node. Under stream semantics each is also one of the sender's
+    /// `retransmissions` (or, past the budget, a `msgs_dropped`); under datagram semantics a
+    /// dropped data message is one of the sender's `msgs_dropped`.
+    pub queue_drops: u64,
     /// Connections this side lost to a reset or timeout.
     pub conn_failures: u64,
     /// Dials started.

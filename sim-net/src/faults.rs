@@ -81,7 +81,9 @@ pub enum Fault {
         /// Affected nodes.
         nodes: Vec<NodeId>,
     },
-    /// The nodes' bandwidth changes (0 = unlimited) until changed again.
+    /// The nodes' bandwidth changes (0 = unlimited) until changed again. What their queues
+    /// hold drains at the new rate from this instant on (the network reads these entries from
+    /// the schedule before the run, to time queue departures exactly).
     SetBandwidth {
         /// Affected nodes.
         nodes: Vec<NodeId>,

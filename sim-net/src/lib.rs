@@ -5,6 +5,7 @@
 //! - [`config`]: network-wide parameters (semantics, retransmission, dials) and per-node
 //!   counters;
 //! - [`network`]: the [`Network`] world: connections, delivery, node states, faults;
+//! - `queue`: each node's bandwidth-limited, bounded uplink and downlink queues (internal);
 //! - [`faults`]: fault schedules as data, churn/periodic processes, random fault generation;
 //! - [`topology`]: graph generators for who connects to whom;
 //! - `conn`, `routing`: connection table, link lookup and partitions (internal).
@@ -14,10 +15,13 @@ mod conn;
 pub mod faults;
 pub mod link;
 pub mod network;
+mod queue;
 mod routing;
 pub mod topology;
 
-pub use config::{DialParams, NetConfig, NodeNet, NodeStats, Semantics, StreamParams};
+pub use config::{
+    DEFAULT_QUEUE_LIMIT, DialParams, NetConfig, NodeNet, NodeStats, Semantics, StreamParams,
+};
 pub use conn::Segment;
 pub use faults::{Fault, FaultSchedule, Outage, RandomFaultProfile, ScheduledFault};
 pub use link::{LatencyDist, LinkModel, LossModel, RegionMatrix};

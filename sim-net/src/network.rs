@@ -8,7 +8,11 @@
 //!   side resets and only the sender learns it. Delivery is in order per direction, with
 //!   head-of-line blocking behind a retransmitted segment.
 //! - **Datagram semantics**: a lost message is gone; jitter may reorder; duplication.
-//! - **Bandwidth**: per node FIFO uplink and downlink with serialization delay.
+//! - **Bandwidth**: per node FIFO uplink and downlink with serialization delay, bounded like a
+//!   real shaper's queue: a segment arriving at a full queue is dropped (stream: retransmitted
+//!   after the RTO; datagram: lost), and queued data drains at whatever rate is in force, so a
+//!   backlog built at a throttled rate is not stuck behind it once the rate is restored (the
+//!   `queue` module explains the model).
 //! - **Connections**: dials cost handshake round trips and time out; graceful close travels as
 //!   an in-order FIN; a side that closed or died answers arriving data with a reset; an abrupt
 //!   failure is noticed by each side only through its own retransmissions and timeouts.
@@ -24,10 +28,11 @@ use sim_core::{
     NodeId, Payload, Scheduler, SimDuration, SimRng, SimTime, TimerId, World,
 };
 
-use crate::config::{NetConfig, NodeNet, NodeStats, Semantics, serialization_time};
+use crate::config::{NetConfig, NodeNet, NodeStats, Semantics};
 use crate::conn::{ConnTable, Segment, SideState};
 use crate::faults::{Fault, FaultSchedule};
 use crate::link::LinkModel;
+use crate::queue::{Link, RatePlan};
 use crate::routing::{LinkTable, Partition};
 
 /// Receives the observations nodes emit (the recorder lives outside the system under test).
@@ -170,6 +175,22 @@ pub enum NetEvent<M, C> {
         /// The side that learns.
         side: u8,
     },
+    /// A segment the sender's full uplink queue dropped is offered to it again (stream
+    /// semantics, after the retransmission timeout).
+    Resend {
+        /// The connection.
+        conn: ConnId,
+        /// Direction (= sending side).
+        dir: u8,
+        /// Sequence number within the direction.
+        seq: u64,
+        /// Retransmissions so far.
+        attempt: u32,
+        /// Wire size of the segment.
+        bytes: u32,
+        /// The segment.
+        segment: Segment<M>,
+    },
 }
 
 impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
@@ -240,6 +261,18 @@ impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
                 audit_segment(h, segment, *bytes);
             }
             NetEvent::Reset { conn, side } => (9u64, conn.0, u64::from(*side)).audit(h),
+            NetEvent::Resend {
+                conn,
+                dir,
+                seq,
+                attempt,
+                bytes,
+                segment,
+            } => {
+                (10u64, conn.0, u64::from(*dir)).audit(h);
+                (*seq, u64::from(*attempt)).audit(h);
+                audit_segment(h, segment, *bytes);
+            }
         }
     }
 }
@@ -312,6 +345,9 @@ pub struct Network<N: Node, R: Recorder<N::Observation>> {
     links: LinkTable,
     partition: Partition,
     faults: Vec<Fault>,
+    /// Each node's scheduled bandwidth changes (from the schedule's `SetBandwidth` faults);
+    /// empty when the schedule changes no bandwidth.
+    rate_plans: Vec<RatePlan>,
     state_log: Vec<StateChange>,
     /// The recorder; public so callers can read it after a run.
     pub recorder: R,
@@ -379,6 +415,7 @@ where
             conns: ConnTable::new(),
             partition: Partition::new(node_count),
             faults: Vec::new(),
+            rate_plans: Vec::new(),
             state_log: Vec::new(),
             recorder,
             actions: Vec::new(),
@@ -386,7 +423,8 @@ where
         }
     }
 
-    /// Sets a node's bandwidth, link class and region (before the run starts).
+    /// Sets a node's bandwidth, link class and region (before the run starts; bandwidth
+    /// changes during the run are [`Fault::SetBandwidth`] entries of the schedule).
     pub fn set_node_net(&mut self, node: NodeId, net: NodeNet) {
         self.slots[node.index()].net = net;
     }
@@ -452,6 +490,7 @@ where
             }
         }
         self.faults = schedule.entries().iter().map(|e| e.fault.clone()).collect();
+        self.rate_plans = rate_plans(schedule, self.slots.len());
         let starts: Vec<NodeId> = (0..count)
             .map(NodeId)
             .filter(|n| self.slots[n.index()].process == Process::Running)
@@ -584,7 +623,7 @@ where
         sched.after(delay, event);
     }
 
-    /// Queues `segment` from `node` on `conn` (uplink, latency), or drops it if this side
+    /// Sends `segment` from `node` on `conn` (uplink, latency), or drops it if this side
     /// cannot send.
     fn send(
         &mut self,
@@ -593,7 +632,6 @@ where
         conn: ConnId,
         segment: Segment<N::Msg>,
     ) {
-        let now = sched.now();
         let Some(c) = self.conns.get_mut(conn) else {
             self.slots[node.index()].stats.sends_on_closed += 1;
             return;
@@ -616,23 +654,109 @@ where
             slot.stats.msgs_sent += 1;
             slot.stats.bytes_sent[m.class()] += u64::from(bytes);
         }
-        let depart = slot.up_free_at.max(now) + serialization_time(bytes, slot.net.up_bytes_per_s);
+        let id = SegmentId {
+            conn,
+            dir: side,
+            seq,
+            bytes,
+        };
+        self.transmit(sched, id, node, peer, 0, segment);
+    }
+
+    /// Offers attempt `attempt` of a segment to `node`'s uplink: queued, then on its way to
+    /// `peer` (latency), or dropped when the queue is full — offered again after the
+    /// retransmission timeout under stream semantics, lost under datagram semantics.
+    fn transmit(
+        &mut self,
+        sched: &mut Scheduler<'_, Events<N>>,
+        id: SegmentId,
+        node: NodeId,
+        peer: NodeId,
+        attempt: u32,
+        segment: Segment<N::Msg>,
+    ) {
+        let now = sched.now();
+        let slot = &mut self.slots[node.index()];
+        let uplink = link(&self.rate_plans, node, true, slot.net.up_bytes_per_s);
+        if !uplink.admits(now, slot.up_free_at, self.config.queue_limit) {
+            slot.stats.queue_drops += 1;
+            match self.config.semantics {
+                Semantics::Stream => {
+                    self.retransmit(sched, id, node, peer, attempt, segment, true);
+                }
+                Semantics::Datagram => {
+                    slot.stats.msgs_dropped += u64::from(matches!(segment, Segment::Data(_)));
+                }
+            }
+            return;
+        }
+        let depart = uplink.finish(slot.up_free_at.max(now), id.bytes);
         slot.up_free_at = depart;
         let mut arrival = depart + self.sample_delay(node, peer);
         if self.config.semantics == Semantics::Datagram && !self.link_between(node, peer).reorder {
-            let dir = &mut self.conns.get_mut(conn).expect("looked up above").dirs[side];
+            let dir = &mut self
+                .conns
+                .get_mut(id.conn)
+                .expect("caller looked it up")
+                .dirs[id.dir];
             arrival = arrival.max(dir.last_arrival);
             dir.last_arrival = arrival;
         }
         let event = NetEvent::Arrive {
-            conn,
-            dir: side as u8,
-            seq,
-            attempt: 0,
-            bytes,
+            conn: id.conn,
+            dir: id.dir as u8,
+            seq: id.seq,
+            attempt,
+            bytes: id.bytes,
             segment,
         };
         sched.at(arrival, event);
+    }
+
+    /// Stream semantics: attempt `attempt` of a segment from `src` to `dst` was lost (on the
+    /// link, at an unreachable receiver, or in a full queue). It is tried again after the
+    /// retransmission timeout — through `src`'s uplink again if `requeue` (the uplink dropped
+    /// it), else straight to `dst`'s host — or, once the budget is spent, `src`'s side resets.
+    #[allow(clippy::too_many_arguments)]
+    fn retransmit(
+        &mut self,
+        sched: &mut Scheduler<'_, Events<N>>,
+        id: SegmentId,
+        src: NodeId,
+        dst: NodeId,
+        attempt: u32,
+        segment: Segment<N::Msg>,
+        requeue: bool,
+    ) {
+        if attempt >= self.config.stream.max_retransmits {
+            self.slots[src.index()].stats.msgs_dropped += 1;
+            self.kill_side(sched, id.conn, id.dir, Some(DisconnectReason::Timeout));
+            return;
+        }
+        self.slots[src.index()].stats.retransmissions += 1;
+        let rto = self.config.stream.rto(self.mean_delay(src, dst), attempt);
+        let (conn, dir, seq, bytes) = (id.conn, id.dir as u8, id.seq, id.bytes);
+        let attempt = attempt + 1;
+        let retry = if requeue {
+            NetEvent::Resend {
+                conn,
+                dir,
+                seq,
+                attempt,
+                bytes,
+                segment,
+            }
+        } else {
+            NetEvent::Arrive {
+                conn,
+                dir,
+                seq,
+                attempt,
+                bytes,
+                segment,
+            }
+        };
+        sched.after(rto, retry);
     }
 
     // ----- paths ------------------------------------------------------------------------
@@ -696,6 +820,41 @@ where
             && sb.process == Process::Crashed
             && !self.partition.blocks(a, b)
     }
+}
+
+/// One direction of `node`'s access link (`up` or down): its configured rate and the
+/// scheduled changes.
+fn link(plans: &[RatePlan], node: NodeId, up: bool, base: u64) -> Link<'_> {
+    let steps = match plans.get(node.index()) {
+        Some(plan) if up => plan.up.as_slice(),
+        Some(plan) => plan.down.as_slice(),
+        None => &[],
+    };
+    Link { base, steps }
+}
+
+/// Every node's bandwidth changes in `schedule` (which is in time order, equal times in
+/// insertion order, as the engine applies them); empty when there are none.
+fn rate_plans(schedule: &FaultSchedule, node_count: usize) -> Vec<RatePlan> {
+    let mut plans = Vec::new();
+    for entry in schedule.entries() {
+        if let Fault::SetBandwidth {
+            nodes,
+            up_bytes_per_s,
+            down_bytes_per_s,
+        } = &entry.fault
+        {
+            if plans.is_empty() {
+                plans = vec![RatePlan::default(); node_count];
+            }
+            for n in nodes {
+                let plan = &mut plans[n.index()];
+                plan.up.push((entry.at, *up_bytes_per_s));
+                plan.down.push((entry.at, *down_bytes_per_s));
+            }
+        }
+    }
+    plans
 }
 
 /// Where a segment belongs: connection, direction, sequence number, and its wire size.
@@ -794,6 +953,22 @@ where
             }
             NetEvent::Reset { conn, side } => {
                 self.kill_side(sched, conn, side as usize, Some(DisconnectReason::Reset));
+            }
+            NetEvent::Resend {
+                conn,
+                dir,
+                seq,
+                attempt,
+                bytes,
+                segment,
+            } => {
+                let id = SegmentId {
+                    conn,
+                    dir: dir as usize,
+                    seq,
+                    bytes,
+                };
+                self.on_resend(sched, id, attempt, segment);
             }
         }
     }

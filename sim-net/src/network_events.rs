@@ -131,12 +131,7 @@ where
         attempt: u32,
         segment: Segment<N::Msg>,
     ) {
-        let SegmentId {
-            conn,
-            dir,
-            seq,
-            bytes,
-        } = id;
+        let SegmentId { conn, dir, .. } = id;
         let Some(c) = self.conns.get(conn) else {
             return;
         };
@@ -155,22 +150,7 @@ where
             && (!self.reachable(src, dst) || self.draw_loss(conn, dir, src, dst));
         match self.config.semantics {
             Semantics::Stream if lost => {
-                if attempt >= self.config.stream.max_retransmits {
-                    self.slots[src.index()].stats.msgs_dropped += 1;
-                    self.kill_side(sched, conn, dir, Some(DisconnectReason::Timeout));
-                    return;
-                }
-                self.slots[src.index()].stats.retransmissions += 1;
-                let rto = self.config.stream.rto(self.mean_delay(src, dst), attempt);
-                let retry = NetEvent::Arrive {
-                    conn,
-                    dir: dir as u8,
-                    seq,
-                    attempt: attempt + 1,
-                    bytes,
-                    segment,
-                };
-                sched.after(rto, retry);
+                self.retransmit(sched, id, src, dst, attempt, segment, false)
             }
             Semantics::Datagram if lost => {
                 self.slots[src.index()].stats.msgs_dropped += 1;
@@ -190,18 +170,50 @@ where
                     );
                 }
             }
-            Semantics::Stream => self.downlink(sched, id, segment, dst),
+            Semantics::Stream => {
+                if let Err(segment) = self.downlink(sched, id, segment, dst) {
+                    self.retransmit(sched, id, src, dst, attempt, segment, false);
+                }
+            }
             Semantics::Datagram => {
                 let duplicate = self.link_between(src, dst).duplicate;
+                let mut copied = false;
                 if let Segment::Data(m) = &segment
                     && self.net_rngs[src.index()].bernoulli(duplicate)
                 {
                     let copy = Segment::Data(m.clone());
-                    self.downlink(sched, id, copy, dst);
+                    copied = self.downlink(sched, id, copy, dst).is_ok();
                 }
-                self.downlink(sched, id, segment, dst);
+                // Lost if the full downlink dropped it and no copy got in.
+                if let Err(Segment::Data(_)) = self.downlink(sched, id, segment, dst)
+                    && !copied
+                {
+                    self.slots[src.index()].stats.msgs_dropped += 1;
+                }
             }
         }
+    }
+
+    /// A segment the sender's uplink dropped comes back to it (stream semantics): offered to
+    /// the uplink again while the sender's side still sends.
+    pub(super) fn on_resend(
+        &mut self,
+        sched: &mut Scheduler<'_, Events<N>>,
+        id: SegmentId,
+        attempt: u32,
+        segment: Segment<N::Msg>,
+    ) {
+        let Some(c) = self.conns.get(id.conn) else {
+            return;
+        };
+        let (src, dst) = (c.ends[id.dir], c.ends[1 - id.dir]);
+        if c.sides[id.dir] == SideState::Dead {
+            // The socket is gone, and with it what it had not sent yet.
+            self.slots[src.index()].stats.msgs_dropped +=
+                u64::from(matches!(segment, Segment::Data(_)));
+            return;
+        }
+        self.transmit(sched, id, src, dst, attempt, segment);
     }
 
     /// Draws whether one attempt on `dir` is lost (advancing its burst state).
@@ -220,22 +232,27 @@ where
         model.loss.lose(&mut c.dirs[dir].burst_bad, rng)
     }
 
-    /// Passes a segment through the receiver's downlink queue, then on to delivery.
+    /// Passes a segment through the receiver's downlink queue, then on to delivery; gives it
+    /// back if the queue is full (counted as the receiver's queue drop).
     fn downlink(
         &mut self,
         sched: &mut Scheduler<'_, Events<N>>,
         id: SegmentId,
         segment: Segment<N::Msg>,
         dst: NodeId,
-    ) {
+    ) -> Result<(), Segment<N::Msg>> {
         let now = sched.now();
         let slot = &mut self.slots[dst.index()];
-        if slot.net.down_bytes_per_s == 0 {
+        let downlink = link(&self.rate_plans, dst, false, slot.net.down_bytes_per_s);
+        if downlink.unlimited_at(now) {
             self.on_ready(sched, id, segment);
-            return;
+            return Ok(());
         }
-        let ready =
-            slot.down_free_at.max(now) + serialization_time(id.bytes, slot.net.down_bytes_per_s);
+        if !downlink.admits(now, slot.down_free_at, self.config.queue_limit) {
+            slot.stats.queue_drops += 1;
+            return Err(segment);
+        }
+        let ready = downlink.finish(slot.down_free_at.max(now), id.bytes);
         slot.down_free_at = ready;
         let event = NetEvent::Ready {
             conn: id.conn,
@@ -245,6 +262,7 @@ where
             segment,
         };
         sched.at(ready, event);
+        Ok(())
     }
 
     pub(super) fn on_ready(
@@ -412,17 +430,9 @@ where
                     .iter()
                     .for_each(|n| self.slots[n.index()].degraded = None);
             }
-            Fault::SetBandwidth {
-                nodes,
-                up_bytes_per_s,
-                down_bytes_per_s,
-            } => {
-                for n in nodes {
-                    let net = &mut self.slots[n.index()].net;
-                    net.up_bytes_per_s = *up_bytes_per_s;
-                    net.down_bytes_per_s = *down_bytes_per_s;
-                }
-            }
+            // In force through the nodes' rate plans, built from the schedule before the run:
+            // a queue needs the rates ahead to time its departures (see the `queue` module).
+            Fault::SetBandwidth { .. } => {}
             Fault::ClockSkew { nodes, offset_ms } => {
                 nodes
                     .iter()

@@ -1,12 +1,13 @@
 //! Property tests of laws the network must obey for any seed and link parameters:
 //! total loss delivers nothing, a partition carries nothing across, stream semantics deliver
-//! everything in order whatever the loss below the reset threshold.
+//! everything in order whatever the loss below the reset threshold; bounded queues bound the
+//! delay and account for every message, and a throttle window loses nothing on streams.
 
 use proptest::prelude::*;
 use sim_core::{Engine, NodeId, SimDuration, SimTime, StopAt};
 use sim_net::testkit::{Probe, ProbeCommand, ProbeConfig, ProbeEvent};
 use sim_net::{
-    Fault, FaultSchedule, LatencyDist, LinkModel, LossModel, NetConfig, NetEvent, Network,
+    Fault, FaultSchedule, LatencyDist, LinkModel, LossModel, NetConfig, NetEvent, Network, NodeNet,
     Presence, Semantics,
 };
 
@@ -140,6 +141,98 @@ proptest! {
                     .collect();
                 prop_assert!(ids.windows(2).all(|w| w[0] < w[1]), "out of order: {ids:?}");
             }
+        }
+    }
+
+    /// With constant rates, a datagram waits at most `queue_limit` in the sender's uplink and
+    /// at most `queue_limit` in the receiver's downlink, whatever the load: its delay is at
+    /// most latency + 2·queue_limit + its two serialisations. And nothing vanishes: every
+    /// message sent is received or counted as dropped, and without link loss every drop is a
+    /// full queue's.
+    #[test]
+    fn bounded_queues_bound_the_delay_and_account_for_every_message(
+        seed in any::<u64>(),
+        latency_ms in 1u64..200,
+        up in 500u64..20_000,
+        down in 500u64..20_000,
+        limit_ms in 50u64..3_000,
+    ) {
+        let latency = SimDuration::from_millis(latency_ms);
+        let limit = SimDuration::from_millis(limit_ms);
+        let config = NetConfig {
+            semantics: Semantics::Datagram,
+            default_link: LinkModel::constant(latency),
+            queue_limit: limit,
+            ..NetConfig::default()
+        };
+        let count = 4;
+        let per_pair = 20;
+        let mut engine = mesh(config, seed, count, &FaultSchedule::new(), per_pair);
+        for i in 0..count {
+            let net = NodeNet { up_bytes_per_s: up, down_bytes_per_s: down, ..NodeNet::default() };
+            engine.world.set_node_net(NodeId(i), net);
+        }
+        engine.run(StopAt::time(at_ms(600_000))).unwrap();
+        // 200-byte messages, serialisation rounded up to the nanosecond.
+        let serialisation = |rate: u64| SimDuration((200 * 1_000_000_000u64).div_ceil(rate));
+        let bound = latency + limit + limit + serialisation(up) + serialisation(down);
+        for (t, _, e) in &engine.world.recorder {
+            if let ProbeEvent::Received { sent_at, .. } = e {
+                prop_assert!(*t - *sent_at <= bound, "delay {} above {bound}", *t - *sent_at);
+            }
+        }
+        let received = receptions(&engine).len() as u64;
+        let (mut dropped, mut queue_drops) = (0, 0);
+        for i in 0..count {
+            let stats = engine.world.stats(NodeId(i));
+            dropped += stats.msgs_dropped;
+            queue_drops += stats.queue_drops;
+        }
+        prop_assert_eq!(received + dropped, per_pair * u64::from(count * (count - 1)));
+        prop_assert_eq!(dropped, queue_drops);
+    }
+
+    /// Stream semantics lose nothing to a throttle window: whatever the window and the rate,
+    /// every message arrives, in order per sender and receiver, and the connections survive.
+    #[test]
+    fn stream_delivers_everything_in_order_through_a_throttle_window(
+        seed in any::<u64>(),
+        link in link_strategy(),
+        start_ms in 8_000u64..11_000,
+        length_ms in 100u64..20_000,
+        rate in 50u64..5_000,
+        limit_ms in 50u64..3_000,
+    ) {
+        let config = NetConfig {
+            default_link: link,
+            queue_limit: SimDuration::from_millis(limit_ms),
+            ..NetConfig::default()
+        };
+        let throttled = vec![NodeId(0), NodeId(1)];
+        let mut faults = FaultSchedule::new();
+        for (at, rate) in [(start_ms, rate), (start_ms + length_ms, 0)] {
+            let fault = Fault::SetBandwidth {
+                nodes: throttled.clone(),
+                up_bytes_per_s: rate,
+                down_bytes_per_s: rate,
+            };
+            faults.add(at_ms(at), fault);
+        }
+        let per_pair = 10;
+        let mut engine = mesh(config, seed, 3, &faults, per_pair);
+        engine.run(StopAt::time(at_ms(3_600_000))).unwrap();
+        let got = receptions(&engine);
+        prop_assert_eq!(got.len() as u64, per_pair * 6);
+        for from in 0..3 {
+            for to in 0..3 {
+                let ids: Vec<u64> = got
+                    .iter()
+                    .filter(|(_, f, t, _)| f.0 == from && t.0 == to)
+                    .map(|(_, _, _, id)| *id)
+                    .collect();
+                prop_assert!(ids.windows(2).all(|w| w[0] < w[1]), "out of order: {ids:?}");
+            }
+            prop_assert_eq!(engine.world.stats(NodeId(from)).conn_failures, 0);
         }
     }
 }

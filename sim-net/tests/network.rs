@@ -585,3 +585,190 @@ fn bandwidth_changes_during_a_run() {
         "1 KB at 1 KB/s takes a second"
     );
 }
+
+/// 100 Mbit/s, the rate the built-in scenarios restore after a throttle.
+const FAST: u64 = 12_500_000;
+
+/// Node 0's uplink and downlink at 1 kbit/s (125 B/s) from 5 s to 15 s, 100 Mbit/s otherwise:
+/// the Vac-QA `tbf rate 1kbit` window of the `flaky-links` scenario.
+fn throttle_window() -> FaultSchedule {
+    let mut faults = FaultSchedule::new();
+    for (at, rate) in [(5_000, 125), (15_000, FAST)] {
+        faults.add(
+            at_ms(at),
+            Fault::SetBandwidth {
+                nodes: vec![n(0)],
+                up_bytes_per_s: rate,
+                down_bytes_per_s: rate,
+            },
+        );
+    }
+    faults
+}
+
+fn fast_links(sim: &mut Sim, count: u32) {
+    for i in 0..count {
+        sim.world.set_node_net(
+            n(i),
+            NodeNet {
+                up_bytes_per_s: FAST,
+                down_bytes_per_s: FAST,
+                ..NodeNet::default()
+            },
+        );
+    }
+}
+
+/// While throttled, node 0 keeps sending to node 1 far more than 1 kbit/s can carry. Once the
+/// rate is restored, a message to node 2 goes out at once, and the backlog to node 1 is not
+/// stuck behind the old rate: what the queue held drains at once, what it dropped comes back
+/// with the retransmission backoff, so everything arrives in order within one window length
+/// (plus the first RTO) of the restore.
+#[test]
+fn a_backlog_built_while_throttled_drains_at_the_restored_rate() {
+    let config = NetConfig {
+        queue_limit: SimDuration::from_secs(1),
+        ..link(10, 0.0)
+    };
+    let mut sim = star(config, 1, 3, ProbeConfig::default(), &throttle_window());
+    fast_links(&mut sim, 3);
+    for i in 0..100 {
+        send(&mut sim, at_ms(5_000 + i * 100), 0, 1, i, 1_000);
+    }
+    send(&mut sim, at_ms(15_500), 0, 2, 1_000, 1_000);
+    run_until(&mut sim, at_ms(600_000));
+
+    let after = received(&sim, 2);
+    assert_eq!(after.len(), 1);
+    assert!(
+        after[0].0 <= at_ms(15_511),
+        "sent 0.5 s after the restore, arrives after the normal latency: {}",
+        after[0].0
+    );
+
+    let got = received(&sim, 1);
+    let ids: Vec<u64> = got.iter().map(|(_, id, _)| *id).collect();
+    assert_eq!(ids, (0..100).collect::<Vec<_>>(), "stream: all, in order");
+    // A message first dropped at s >= 5 s is retried at s + rto0·(2^k - 1) (rto0 = 220 ms):
+    // its first retry after the restore at 15 s comes before 30 s - s + rto0 <= 25.22 s.
+    let last = got.last().expect("delivered").0;
+    assert!(last <= at_ms(25_300), "last of the backlog at {last}");
+    let stats = sim.world.stats(n(0));
+    assert!(stats.queue_drops > 0, "the throttled uplink overflowed");
+    assert_eq!(stats.retransmissions, stats.queue_drops, "no other loss");
+    assert_eq!(stats.conn_failures, 0);
+}
+
+/// 20 messages of 500 B handed at once to a 1000 B/s link with a 1 s queue: three fit (the
+/// third waits exactly 1 s), the rest are dropped and counted at the queue's node (the sender
+/// for its uplink, the receiver for its downlink). Datagrams are lost; streams retransmit
+/// until everything is through, in order.
+#[test]
+fn full_queues_drop_arrivals_and_count_them_at_the_queue_node() {
+    for uplink in [true, false] {
+        for semantics in [Semantics::Datagram, Semantics::Stream] {
+            let what = format!("uplink={uplink} {semantics:?}");
+            let config = NetConfig {
+                semantics,
+                queue_limit: SimDuration::from_secs(1),
+                ..link(10, 0.0)
+            };
+            let mut sim = star(config, 5, 2, ProbeConfig::default(), &FaultSchedule::new());
+            let (queue_node, net) = if uplink {
+                let net = NodeNet {
+                    up_bytes_per_s: 1_000,
+                    ..NodeNet::default()
+                };
+                (0, net)
+            } else {
+                let net = NodeNet {
+                    down_bytes_per_s: 1_000,
+                    ..NodeNet::default()
+                };
+                (1, net)
+            };
+            sim.world.set_node_net(n(queue_node), net);
+            for i in 0..20 {
+                send(&mut sim, at_ms(1_000), 0, 1, i, 500);
+            }
+            run_until(&mut sim, at_ms(600_000));
+            let got = received(&sim, 1);
+            let ids: Vec<u64> = got.iter().map(|(_, id, _)| *id).collect();
+            let (sender, queue) = (sim.world.stats(n(0)), sim.world.stats(n(queue_node)));
+            match semantics {
+                Semantics::Datagram => {
+                    assert_eq!(ids, [0, 1, 2], "{what}");
+                    let times: Vec<SimTime> = got.iter().map(|(t, _, _)| *t).collect();
+                    assert_eq!(times, [at_ms(1_510), at_ms(2_010), at_ms(2_510)], "{what}");
+                    assert_eq!(queue.queue_drops, 17, "{what}");
+                    assert_eq!(sender.msgs_dropped, 17, "{what}");
+                    assert_eq!(sender.retransmissions, 0, "{what}");
+                }
+                Semantics::Stream => {
+                    assert_eq!(ids, (0..20).collect::<Vec<_>>(), "{what}");
+                    assert!(queue.queue_drops >= 17, "{what}: {}", queue.queue_drops);
+                    assert_eq!(sender.retransmissions, queue.queue_drops, "{what}");
+                    assert_eq!(sender.msgs_dropped, 0, "{what}");
+                    // Segments dropped together back off together (RTO 220 ms, doubling):
+                    // each retry round at 1 s + 0.22 s·(2^k - 1) gets what fits in the
+                    // emptied queue through; the last two in round 8, at 57.1 s.
+                    let last = got.last().expect("delivered").0;
+                    assert!(last <= at_ms(60_000), "{what}: last at {last}");
+                    assert_eq!(sender.conn_failures, 0, "{what}");
+                }
+            }
+        }
+    }
+}
+
+/// The queue limit is a network parameter (default 5 s): with 10 s of room, all 20 datagrams
+/// of the test above fit and arrive one after another.
+#[test]
+fn the_queue_limit_is_configurable() {
+    let mut config = link(10, 0.0);
+    config.semantics = Semantics::Datagram;
+    config.queue_limit = SimDuration::from_secs(10);
+    let mut sim = star(config, 5, 2, ProbeConfig::default(), &FaultSchedule::new());
+    sim.world.set_node_net(
+        n(0),
+        NodeNet {
+            up_bytes_per_s: 1_000,
+            ..NodeNet::default()
+        },
+    );
+    for i in 0..20 {
+        send(&mut sim, at_ms(1_000), 0, 1, i, 500);
+    }
+    run_until(&mut sim, at_ms(60_000));
+    let got = received(&sim, 1);
+    assert_eq!(got.len(), 20);
+    assert_eq!(got[19].0, at_ms(11_010));
+    assert_eq!(sim.world.stats(n(0)).queue_drops, 0);
+    assert_eq!(NetConfig::default().queue_limit, SimDuration::from_secs(5));
+    let bad = NetConfig {
+        queue_limit: SimDuration::ZERO,
+        ..NetConfig::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("queue_limit"));
+}
+
+/// A rate restored in the middle of a long message shortens the rest of it: 1250 B go at
+/// 125 B/s until the restore at 15 s, the remaining ~99 kB at 100 Mbit/s.
+#[test]
+fn a_message_straddling_the_restore_finishes_at_the_restored_rate() {
+    let mut sim = star(
+        link(10, 0.0),
+        1,
+        2,
+        ProbeConfig::default(),
+        &throttle_window(),
+    );
+    fast_links(&mut sim, 2);
+    send(&mut sim, at_ms(5_000), 0, 1, 1, 100_000);
+    run_until(&mut sim, at_ms(60_000));
+    let got = received(&sim, 1);
+    assert_eq!(got.len(), 1);
+    // 98 750 B at 12.5 MB/s = 7.9 ms, + 10 ms latency, + 8 ms through node 1's downlink.
+    let expected = at_ms(15_010) + SimDuration::from_micros(7_900 + 8_000);
+    assert_eq!(got[0].0, expected);
+}
