@@ -25,5 +25,5 @@ pub use config::{
 pub use conn::Segment;
 pub use faults::{Fault, FaultSchedule, Outage, RandomFaultProfile, ScheduledFault};
 pub use link::{LatencyDist, LinkModel, LossModel, RegionMatrix};
-pub use network::{Discard, NetEvent, Network, Presence, Process, Recorder, StateChange};
+pub use network::{Attempt, Discard, NetEvent, Network, Presence, Process, Recorder, StateChange};
 pub mod testkit;

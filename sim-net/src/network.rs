@@ -141,20 +141,7 @@ pub enum NetEvent<M, C> {
         side: u8,
     },
     /// A transmission attempt of a segment reaches the receiver's host.
-    Arrive {
-        /// The connection.
-        conn: ConnId,
-        /// Direction (= sending side).
-        dir: u8,
-        /// Sequence number within the direction.
-        seq: u64,
-        /// Retransmissions so far.
-        attempt: u32,
-        /// Wire size of the segment (computed once, at sending).
-        bytes: u32,
-        /// The segment.
-        segment: Segment<M>,
-    },
+    Arrive(Attempt<M>),
     /// A segment has come through the receiver's downlink.
     Ready {
         /// The connection.
@@ -177,20 +164,50 @@ pub enum NetEvent<M, C> {
     },
     /// A segment the sender's full uplink queue dropped is offered to it again (stream
     /// semantics, after the retransmission timeout).
-    Resend {
-        /// The connection.
-        conn: ConnId,
-        /// Direction (= sending side).
-        dir: u8,
-        /// Sequence number within the direction.
-        seq: u64,
-        /// Retransmissions so far.
-        attempt: u32,
-        /// Wire size of the segment.
-        bytes: u32,
-        /// The segment.
-        segment: Segment<M>,
-    },
+    Resend(Attempt<M>),
+}
+
+/// One transmission attempt of a segment (the payload of [`NetEvent::Arrive`] and
+/// [`NetEvent::Resend`]).
+#[derive(Debug)]
+pub struct Attempt<M> {
+    /// The connection.
+    pub conn: ConnId,
+    /// Direction (= sending side).
+    pub dir: u8,
+    /// Sequence number within the direction.
+    pub seq: u64,
+    /// Retransmissions so far.
+    pub attempt: u32,
+    /// Wire size of the segment (computed once, at sending).
+    pub bytes: u32,
+    /// The segment.
+    pub segment: Segment<M>,
+}
+
+impl<M> Attempt<M> {
+    /// Attempt number `attempt` of the segment `id`.
+    fn new(id: SegmentId, attempt: u32, segment: Segment<M>) -> Self {
+        Attempt {
+            conn: id.conn,
+            dir: id.dir as u8,
+            seq: id.seq,
+            attempt,
+            bytes: id.bytes,
+            segment,
+        }
+    }
+
+    /// The segment, its attempt number and its payload.
+    fn into_parts(self) -> (SegmentId, u32, Segment<M>) {
+        let id = SegmentId {
+            conn: self.conn,
+            dir: usize::from(self.dir),
+            seq: self.seq,
+            bytes: self.bytes,
+        };
+        (id, self.attempt, self.segment)
+    }
 }
 
 impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
@@ -201,6 +218,11 @@ impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
                 h.write_u64(m.class() as u64);
             }
             Segment::Fin => h.write_u64(u64::MAX),
+        };
+        let audit_attempt = |h: &mut AuditHasher, tag: u64, a: &Attempt<M>| {
+            (tag, a.conn.0, u64::from(a.dir)).audit(h);
+            (a.seq, u64::from(a.attempt)).audit(h);
+            audit_segment(h, &a.segment, a.bytes);
         };
         match self {
             NetEvent::Start { node } => (0u64, node.0).audit(h),
@@ -237,18 +259,7 @@ impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
                 (u64::from(*incarnation), u64::from(peer.0), *reason as u64).audit(h);
             }
             NetEvent::ConnUp { conn, side } => (6u64, conn.0, u64::from(*side)).audit(h),
-            NetEvent::Arrive {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            } => {
-                (7u64, conn.0, u64::from(*dir)).audit(h);
-                (*seq, u64::from(*attempt)).audit(h);
-                audit_segment(h, segment, *bytes);
-            }
+            NetEvent::Arrive(attempt) => audit_attempt(h, 7, attempt),
             NetEvent::Ready {
                 conn,
                 dir,
@@ -261,18 +272,7 @@ impl<M: Payload, C: Audit> Audit for NetEvent<M, C> {
                 audit_segment(h, segment, *bytes);
             }
             NetEvent::Reset { conn, side } => (9u64, conn.0, u64::from(*side)).audit(h),
-            NetEvent::Resend {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            } => {
-                (10u64, conn.0, u64::from(*dir)).audit(h);
-                (*seq, u64::from(*attempt)).audit(h);
-                audit_segment(h, segment, *bytes);
-            }
+            NetEvent::Resend(attempt) => audit_attempt(h, 10, attempt),
         }
     }
 }
@@ -702,15 +702,10 @@ where
             arrival = arrival.max(dir.last_arrival);
             dir.last_arrival = arrival;
         }
-        let event = NetEvent::Arrive {
-            conn: id.conn,
-            dir: id.dir as u8,
-            seq: id.seq,
-            attempt,
-            bytes: id.bytes,
-            segment,
-        };
-        sched.at(arrival, event);
+        sched.at(
+            arrival,
+            NetEvent::Arrive(Attempt::new(id, attempt, segment)),
+        );
     }
 
     /// Stream semantics: attempt `attempt` of a segment from `src` to `dst` was lost (on the
@@ -735,28 +730,13 @@ where
         }
         self.slots[src.index()].stats.retransmissions += 1;
         let rto = self.config.stream.rto(self.mean_delay(src, dst), attempt);
-        let (conn, dir, seq, bytes) = (id.conn, id.dir as u8, id.seq, id.bytes);
-        let attempt = attempt + 1;
-        let retry = if requeue {
-            NetEvent::Resend {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            }
+        let retry = Attempt::new(id, attempt + 1, segment);
+        let event = if requeue {
+            NetEvent::Resend(retry)
         } else {
-            NetEvent::Arrive {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            }
+            NetEvent::Arrive(retry)
         };
-        sched.after(rto, retry);
+        sched.after(rto, event);
     }
 
     // ----- paths ------------------------------------------------------------------------
@@ -920,20 +900,8 @@ where
                 }
             }
             NetEvent::ConnUp { conn, side } => self.on_conn_up(sched, conn, side as usize),
-            NetEvent::Arrive {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            } => {
-                let id = SegmentId {
-                    conn,
-                    dir: dir as usize,
-                    seq,
-                    bytes,
-                };
+            NetEvent::Arrive(attempt) => {
+                let (id, attempt, segment) = attempt.into_parts();
                 self.on_arrive(sched, id, attempt, segment);
             }
             NetEvent::Ready {
@@ -954,20 +922,8 @@ where
             NetEvent::Reset { conn, side } => {
                 self.kill_side(sched, conn, side as usize, Some(DisconnectReason::Reset));
             }
-            NetEvent::Resend {
-                conn,
-                dir,
-                seq,
-                attempt,
-                bytes,
-                segment,
-            } => {
-                let id = SegmentId {
-                    conn,
-                    dir: dir as usize,
-                    seq,
-                    bytes,
-                };
+            NetEvent::Resend(attempt) => {
+                let (id, attempt, segment) = attempt.into_parts();
                 self.on_resend(sched, id, attempt, segment);
             }
         }
