@@ -13,7 +13,7 @@ use crate::oracle::RunIdentity;
 use crate::result::RunResult;
 
 /// Version of the column layout documented in `docs/outputs.md`; bump on any change.
-pub const COLUMNS_VERSION: u32 = 2;
+pub const COLUMNS_VERSION: u32 = 3;
 
 /// Columns of `runs.csv`.
 #[rustfmt::skip]
@@ -85,6 +85,7 @@ pub const NODES_COLUMNS: &[&str] = &[
     "messages_created", "first_receptions", "duplicate_receptions", "bytes_sent_total",
     "bytes_received_total", "msgs_sent", "msgs_received", "retransmissions", "msgs_dropped",
     "conn_failures", "dials", "dial_failures", "commands_dropped", "sends_on_closed",
+    "queue_drops",
 ];
 
 /// Columns of `traffic.csv`.
@@ -587,6 +588,7 @@ pub fn node_records(r: &RunResult) -> impl Iterator<Item = Vec<String>> + '_ {
             st.dial_failures,
             st.commands_dropped,
             st.sends_on_closed,
+            st.queue_drops,
         ];
         cells.extend(numbers.iter().map(|v| v.to_string()));
         for v in [&st.bytes_sent, &st.bytes_received] {

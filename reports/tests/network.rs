@@ -4,7 +4,7 @@
 use reports::{Oracle, RunContext, RunIdentity};
 use sim_core::{NodeId, SimDuration, SimTime, StopAt};
 use sim_net::testkit::{Probe, ProbeCommand, ProbeConfig};
-use sim_net::{Fault, FaultSchedule, NetConfig, NetEvent, Network, Presence};
+use sim_net::{Fault, FaultSchedule, NetConfig, NetEvent, Network, NodeNet, Presence};
 
 fn at_s(s: u64) -> SimTime {
     SimTime(s * 1_000_000_000)
@@ -61,4 +61,56 @@ fn context_from_a_finished_network() {
     assert!(r.nodes[0].stats.bytes_sent[0] >= 1000);
     assert_eq!(r.traffic.len(), 2);
     assert_eq!(r.timeseries[0].nodes_online_min, 2, "n2 offline from 5 s");
+}
+
+/// A node sending faster than its uplink drains overflows its queue; `nodes.csv` reports the
+/// drops the network counted, at the queue's node.
+#[test]
+fn queue_drops_reach_nodes_csv() {
+    let nodes = vec![
+        Probe::new(vec![NodeId(1)], ProbeConfig::default()),
+        Probe::new(vec![], ProbeConfig::default()),
+    ];
+    let mut net = Network::new(NetConfig::default(), 3, nodes, Vec::new());
+    net.set_node_net(
+        NodeId(0),
+        NodeNet {
+            up_bytes_per_s: 1_000,
+            ..NodeNet::default()
+        },
+    );
+    let presence = [Presence::Present; 2];
+    let mut sim = net
+        .into_engine(&presence, &FaultSchedule::new())
+        .expect("valid schedule");
+    // 20 kB at once into a 1 kB/s uplink whose queue holds 5 s: most of it is refused.
+    for id in 0..20 {
+        let command = ProbeCommand::Send {
+            to: NodeId(1),
+            id,
+            bytes: 1000,
+        };
+        sim.schedule(
+            at_s(2),
+            NetEvent::Command {
+                node: NodeId(0),
+                command,
+            },
+        );
+    }
+    sim.run(StopAt::time(at_s(10))).expect("no livelock");
+    let dropped = sim.world.stats(NodeId(0)).queue_drops;
+    assert!(dropped > 0, "the uplink overflowed");
+
+    let identity = RunIdentity::default();
+    let ctx = RunContext::from_network(identity, at_s(10), &sim.world, &presence, &[]);
+    let r = Oracle::new().finish(ctx);
+    let header = reports::rows::nodes_header(&r);
+    let column = header
+        .iter()
+        .position(|c| c == "queue_drops")
+        .expect("column");
+    let rows: Vec<Vec<String>> = reports::rows::node_records(&r).collect();
+    assert_eq!(rows[0][column], dropped.to_string());
+    assert_eq!(rows[1][column], "0");
 }
