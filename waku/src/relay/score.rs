@@ -131,7 +131,11 @@ impl PeerScore {
         self.config.as_ref()?;
         let name = self.scored_topics.get(topic)?;
         let stats = self.peers.get_mut(&peer)?;
-        Some(stats.topics.get_or_insert_with(Rc::clone(name), TopicStats::default))
+        Some(
+            stats
+                .topics
+                .get_or_insert_with(Rc::clone(name), TopicStats::default),
+        )
     }
 
     /// A peer connected: start (or resume retained) stats.
