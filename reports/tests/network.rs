@@ -10,6 +10,19 @@ fn at_s(s: u64) -> SimTime {
     SimTime(s * 1_000_000_000)
 }
 
+/// The command that makes `from` send message `id` of 1 000 bytes to `to`.
+fn send_1kb<M>(from: NodeId, to: NodeId, id: u64) -> NetEvent<M, ProbeCommand> {
+    let command = ProbeCommand::Send {
+        to,
+        id,
+        bytes: 1000,
+    };
+    NetEvent::Command {
+        node: from,
+        command,
+    }
+}
+
 #[test]
 fn context_from_a_finished_network() {
     let nodes = vec![
@@ -33,18 +46,7 @@ fn context_from_a_finished_network() {
     );
     let presence = [Presence::Present; 3];
     let mut sim = net.into_engine(&presence, &faults).expect("valid schedule");
-    let command = ProbeCommand::Send {
-        to: NodeId(1),
-        id: 1,
-        bytes: 1000,
-    };
-    sim.schedule(
-        at_s(2),
-        NetEvent::Command {
-            node: NodeId(0),
-            command,
-        },
-    );
+    sim.schedule(at_s(2), send_1kb(NodeId(0), NodeId(1), 1));
     sim.run(StopAt::time(at_s(30))).expect("no livelock");
 
     let labels = ["hub".to_string()];
@@ -85,18 +87,7 @@ fn queue_drops_reach_nodes_csv() {
         .expect("valid schedule");
     // 20 kB at once into a 1 kB/s uplink whose queue holds 5 s: most of it is refused.
     for id in 0..20 {
-        let command = ProbeCommand::Send {
-            to: NodeId(1),
-            id,
-            bytes: 1000,
-        };
-        sim.schedule(
-            at_s(2),
-            NetEvent::Command {
-                node: NodeId(0),
-                command,
-            },
-        );
+        sim.schedule(at_s(2), send_1kb(NodeId(0), NodeId(1), id));
     }
     sim.run(StopAt::time(at_s(10))).expect("no livelock");
     let dropped = sim.world.stats(NodeId(0)).queue_drops;
